@@ -1,0 +1,1 @@
+"""tally's gRPC server: a thin transport over the SQL functions in sql/."""

@@ -1,0 +1,126 @@
+"""`python -m server [--workers N] [--no-jobs]`: run the gRPC server in the foreground.
+
+With one worker the server runs in this process. With N > 1 this process becomes a
+supervisor: it starts N worker processes that share GRPC_ADDR (SO_REUSEPORT), serves
+their combined metrics, passes SIGTERM/SIGINT on to them and waits for them to finish.
+If a worker dies unexpectedly the supervisor stops the others and exits non-zero, so the
+process manager that runs it can restart the whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from .config import Settings
+
+log = logging.getLogger("tally.main")
+
+
+def _run_loop(coro_factory) -> None:  # noqa: ANN001
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is pinned, but is optional
+        asyncio.run(coro_factory())
+    else:
+        uvloop.run(coro_factory())
+
+
+def _worker(settings: Settings, index: int, reuse_port: bool) -> None:
+    from . import logs
+    from .app import serve
+
+    logs.setup(settings.log_level)
+    # The supervisor handles Ctrl-C for the terminal's process group; a worker waits for
+    # the SIGTERM it forwards, so it is not stopped twice.
+    if reuse_port:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _run_loop(lambda: serve(settings, worker_index=index, reuse_port=reuse_port))
+
+
+def _supervise(settings: Settings) -> int:
+    from . import metrics  # noqa: F401 - imported before the workers, after the env is set
+
+    ctx = multiprocessing.get_context("spawn")
+    workers = [
+        ctx.Process(target=_worker, args=(settings, i, True), name=f"tally-worker-{i}")
+        for i in range(settings.workers)
+    ]
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for w in workers:
+            if w.is_alive() and w.pid:
+                os.kill(w.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for w in workers:
+        w.start()
+    from prometheus_client import multiprocess
+
+    from . import metrics as m
+
+    m.serve(settings.metrics_addr)
+    exit_code = 0
+    while any(w.is_alive() for w in workers):
+        for w in workers:
+            if not w.is_alive() and w.exitcode is not None and w.pid:
+                multiprocess.mark_process_dead(w.pid)
+                if not stopping:
+                    log.error("worker %s exited with %s; stopping the others", w.name,
+                              w.exitcode)
+                    exit_code = 1
+                    stop(signal.SIGTERM, None)
+        time.sleep(0.2)
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, help="worker processes (default: WORKERS or 1)")
+    parser.add_argument("--no-jobs", action="store_true",
+                        help="do not run the scheduled jobs here (for extra replicas)")
+    parser.add_argument("--addr", help="listen address (default: GRPC_ADDR)")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    changes: dict[str, object] = {}
+    if args.workers is not None:
+        changes["workers"] = max(1, args.workers)
+    if args.no_jobs:
+        changes["jobs"] = False
+    if args.addr:
+        changes["grpc_addr"] = args.addr
+    settings = dataclasses.replace(settings, **changes)
+
+    from . import logs
+
+    logs.setup(settings.log_level)
+    if settings.workers == 1:
+        from . import metrics
+
+        metrics.serve(settings.metrics_addr)
+        _worker(settings, 0, False)
+        return
+    metrics_dir = tempfile.mkdtemp(prefix="tally-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        code = _supervise(settings)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

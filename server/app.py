@@ -1,0 +1,144 @@
+"""One server process: every domain's services on one port, plus health and reflection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import asyncpg
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio
+from grpc_reflection.v1alpha import reflection
+
+from . import booking, db
+from .cache import RedisStore
+from .config import Settings
+from .rpc import RateLimiter, RpcInterceptor
+
+log = logging.getLogger("tally.server")
+
+# Each domain module has `add_services(server, app) -> list[str]` (the full service names
+# it registered). A new domain is one more entry here.
+DOMAINS: tuple[ModuleType, ...] = (booking,)
+
+# Services whose calls count against RATE_LIMIT_MAX per client.
+RATE_LIMITED_SERVICES = frozenset({"tally.booking.v1.BookingService"})
+
+
+@dataclass
+class App:
+    """What the services share inside one process."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: RedisStore
+    worker_index: int = 0
+    _shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` after the server stopped taking calls, before the pool closes."""
+        self._shutdown_hooks.append(hook)
+
+    def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+
+async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    delay = 0.2
+    while True:
+        try:
+            return await db.create_pool(settings)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if loop.time() > give_up:
+                raise SystemExit(f"cannot connect to PostgreSQL: {exc}") from exc
+            log.warning("waiting for PostgreSQL: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def _watch_health(app: App, health: health_aio.HealthServicer, names: list[str]) -> None:
+    """SERVING for every service while the database answers, NOT_SERVING otherwise."""
+    serving: bool | None = None
+    while True:
+        try:
+            await asyncio.wait_for(app.pool.fetchval("select 1"), timeout=2.0)
+            ok = True
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            ok = False
+            if serving is not False:
+                log.error("database check failed: %r", exc)
+        if ok != serving:
+            status = (health_pb2.HealthCheckResponse.SERVING if ok
+                      else health_pb2.HealthCheckResponse.NOT_SERVING)
+            for name in ["", *names]:
+                await health.set(name, status)
+            if serving is not None:
+                log.warning("health is now %s", "SERVING" if ok else "NOT_SERVING")
+            serving = ok
+        db.record_pool_usage(app.pool)
+        await asyncio.sleep(app.settings.health_interval)
+
+
+async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool = False,
+                stop: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`), then shut down gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = stop or asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    pool = await _connect(settings)
+    redis = RedisStore(settings.redis_url, timeout=settings.redis_timeout)
+    app = App(settings=settings, pool=pool, redis=redis, worker_index=worker_index)
+    limiter = RateLimiter(redis, settings.rate_limit_max, settings.rate_limit_window_ms)
+    server = grpc.aio.server(
+        interceptors=[RpcInterceptor(limiter, RATE_LIMITED_SERVICES)],
+        options=[("grpc.so_reuseport", 1 if reuse_port else 0)],
+    )
+    names: list[str] = []
+    for domain in DOMAINS:
+        names.extend(domain.add_services(server, app))
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME],
+        server,
+    )
+    server.add_insecure_port(settings.grpc_addr)
+    await server.start()
+    watcher = app.spawn(_watch_health(app, health, names), "health")
+    log.info("serving", extra={"addr": settings.grpc_addr, "services": names,
+                               "worker": worker_index})
+
+    await stop.wait()
+    log.info("shutting down", extra={"grace_s": settings.grace_seconds})
+    watcher.cancel()
+    await health.enter_graceful_shutdown()
+    await server.stop(settings.grace_seconds)
+    for hook in app._shutdown_hooks:
+        try:
+            await hook()
+        except Exception:
+            log.exception("shutdown hook failed")
+    for task in list(app._background):
+        task.cancel()
+    for task in list(app._background):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    await pool.close()
+    await redis.close()
+    log.info("stopped")

@@ -1,0 +1,176 @@
+"""BookingService: seats for events. Every rule is in sql/booking/; this calls it."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from tally.booking.v1 import booking_pb2 as pb
+from tally.booking.v1 import booking_pb2_grpc as pb_grpc
+
+from . import errors, metrics
+from .batching import Batcher
+
+if TYPE_CHECKING:
+    from .app import App
+
+SERVICE = pb.DESCRIPTOR.services_by_name["BookingService"].full_name
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+def event_key(event_id: int) -> str:
+    return f"tally:booking:event:{event_id}"
+
+
+def _timestamp(value: Any) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _event(row: asyncpg.Record) -> pb.Event:
+    return pb.Event(id=row["id"], name=row["name"], total_seats=row["total_seats"],
+                    available_seats=row["available_seats"])
+
+
+def _no_nul(field: str, value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here so it cannot fail a whole batch.
+    if "\x00" in value:
+        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
+                                      f"{field.upper()}_INVALID")
+    return value
+
+
+class BookingService(pb_grpc.BookingServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+        self.redis = app.redis
+        self.cache_ttl_ms = app.settings.event_cache_ttl * 1000
+        self.reservations: Batcher[tuple[int, str], pb.Booking] = Batcher(
+            "booking.reserve_seats",
+            self._reserve_batch,
+            max_size=app.settings.batch_max_size,
+            max_inflight=app.settings.batch_max_inflight,
+            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
+        )
+        app.on_shutdown(self.reservations.drain)
+
+    async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
+        row = await self.pool.fetchrow("select * from booking.create_event($1, $2)",
+                                       _no_nul("name", request.name), request.total_seats)
+        return _event(row)
+
+    async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
+        event_id = request.event_id
+        if event_id < 1:  # let SQL say what is wrong, but never cache it
+            row = await self.pool.fetchrow("select * from booking.get_event($1)", event_id)
+            return _event(row)
+        key = event_key(event_id)
+        cached, generation = await self.redis.get(key)
+        if cached is not None:
+            name, total, available = json.loads(cached)
+            return pb.Event(id=event_id, name=name, total_seats=total, available_seats=available)
+        row = await self.pool.fetchrow("select * from booking.get_event($1)", event_id)
+        value = json.dumps([row["name"], row["total_seats"], row["available_seats"]])
+        await self.redis.put(key, value, generation, self.cache_ttl_ms)
+        return _event(row)
+
+    async def ListEvents(self, request: pb.ListEventsRequest, context: Any
+                         ) -> pb.ListEventsResponse:
+        if request.page_size < 0:
+            raise errors.invalid_argument("page_size", "page_size must not be negative",
+                                          "PAGE_SIZE_INVALID")
+        page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = _decode_token(request.page_token)
+        rows = await self.pool.fetch("select * from booking.list_events($1, $2)",
+                                     after, page_size)
+        token = _encode_token(rows[-1]["id"]) if len(rows) == page_size else ""
+        return pb.ListEventsResponse(events=[_event(r) for r in rows], next_page_token=token)
+
+    async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
+        return await self.reservations.submit(
+            (request.event_id, _no_nul("user_id", request.user_id)))
+
+    async def _reserve_batch(self, items: list[tuple[int, str]]
+                             ) -> list[pb.Booking | errors.RpcError]:
+        try:
+            rows = await self.pool.fetch(
+                "select * from booking.reserve_seats($1, $2)",
+                [event_id for event_id, _ in items], [user_id for _, user_id in items])
+        except asyncpg.PostgresError as exc:
+            if len(items) == 1 or errors.status_for_sqlstate(exc.sqlstate) in (
+                    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE):
+                raise
+            # Something in one item failed the whole statement: give each its own answer.
+            results: list[pb.Booking | errors.RpcError] = []
+            for item in items:
+                try:
+                    results.extend(await self._reserve_batch([item]))
+                except asyncpg.PostgresError as single:
+                    results.append(errors.from_postgres(single))
+            return results
+        # Committed: drop the cached availability before anyone is answered.
+        booked = sorted({r["event_id"] for r in rows if r["booking_id"] is not None})
+        await self.redis.invalidate([event_key(e) for e in booked])
+        return [
+            pb.Booking(id=r["booking_id"], event_id=r["event_id"], user_id=r["user_id"],
+                       created_at=_timestamp(r["created_at"]))
+            if r["error_sqlstate"] is None
+            else errors.from_outcome(r["error_sqlstate"], r["error_reason"],
+                                     r["error_message"], r["error_field"])
+            for r in rows
+        ]
+
+    async def GetBooking(self, request: pb.GetBookingRequest, context: Any
+                         ) -> pb.GetBookingResponse:
+        row = await self.pool.fetchrow("select * from booking.get_booking($1)",
+                                       request.booking_id)
+        return pb.GetBookingResponse(
+            booking=pb.Booking(id=row["id"], event_id=row["event_id"], user_id=row["user_id"],
+                               created_at=_timestamp(row["created_at"])),
+            event=pb.Event(id=row["event_id"], name=row["event_name"],
+                           total_seats=row["total_seats"],
+                           available_seats=row["available_seats"]),
+        )
+
+    async def CancelBooking(self, request: pb.CancelBookingRequest, context: Any
+                            ) -> pb.CancelBookingResponse:
+        event_id = await self.pool.fetchval("select booking.cancel_booking($1)",
+                                            request.booking_id)
+        await self.redis.invalidate([event_key(event_id)])
+        return pb.CancelBookingResponse()
+
+    async def GetUserBookingStats(self, request: pb.GetUserBookingStatsRequest, context: Any
+                                  ) -> pb.UserBookingStats:
+        row = await self.pool.fetchrow("select * from booking.user_booking_stats($1)",
+                                       _no_nul("user_id", request.user_id))
+        return pb.UserBookingStats(user_id=row["user_id"], bookings_count=row["bookings_count"])
+
+
+def _encode_token(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"e:{last_id}".encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> int:
+    if not token:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "e":
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise errors.invalid_argument("page_token", "page_token is not one this server issued",
+                                      "PAGE_TOKEN_INVALID") from None
+
+
+def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+    pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server)
+    return [SERVICE]

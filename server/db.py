@@ -1,0 +1,27 @@
+"""The PostgreSQL pool the server works through, as the application role."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from . import metrics
+from .config import Settings
+
+
+async def create_pool(settings: Settings) -> asyncpg.Pool:
+    # A small pool: PostgreSQL does its best work with few busy connections, and the
+    # batchers put many concurrent calls into one statement anyway.
+    return await asyncpg.create_pool(
+        settings.app_database_url,
+        min_size=settings.db_pool_size,
+        max_size=settings.db_pool_size,
+        command_timeout=30,
+        server_settings={"application_name": "tally-server"},
+    )
+
+
+def record_pool_usage(pool: asyncpg.Pool) -> None:
+    size, idle = pool.get_size(), pool.get_idle_size()
+    metrics.POOL_CONNECTIONS.labels("in_use").set(size - idle)
+    metrics.POOL_CONNECTIONS.labels("idle").set(idle)
+    metrics.POOL_CONNECTIONS.labels("max").set(pool.get_max_size())

@@ -1,0 +1,180 @@
+"""Development environment checks used by the Makefile.
+
+  python -m server.devenv services    PostgreSQL and Redis answer at DATABASE_URL and
+                                      REDIS_URL; if nothing answers on a local address and
+                                      the server binaries are installed, start
+                                      project-local instances under .local/
+  python -m server.devenv test-tools  pgTAP and docker-compose are installed (installs
+                                      them from Debian's packages when running as root)
+  python -m server.devenv stop        stop the project-local instances, if any
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from .config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = ROOT / ".local"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
+
+
+def say(message: str) -> None:
+    print(f"devenv: {message}", flush=True)
+
+
+def _answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host or "127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _wait(host: str, port: int, what: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _answers(host, port):
+            return
+        time.sleep(0.2)
+    sys.exit(f"devenv: {what} did not start on {host}:{port}; see .local/*.log")
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the postgres user."""
+    if os.geteuid() != 0:
+        return cmd
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        sys.exit("devenv: running as root and there is no 'postgres' user to run PostgreSQL")
+    return ["runuser", "-u", "postgres", "--", *cmd]
+
+
+def ensure_postgres(url: str) -> None:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5432
+    if _answers(host, port):
+        return
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if host not in LOCAL_HOSTS or not (initdb and pg_ctl):
+        sys.exit(f"devenv: nothing answers at {host}:{port} (DATABASE_URL) and no local "
+                 "PostgreSQL binaries were found; start PostgreSQL or set DATABASE_URL")
+    data = LOCAL / "postgres"
+    LOCAL.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(LOCAL, "postgres")
+    if not (data / "PG_VERSION").exists():
+        say(f"initialising a project-local PostgreSQL in {data}")
+        subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", parts.username
+                                          or "postgres", "--auth=trust", "-E", "UTF8"]),
+                       check=True, stdout=subprocess.DEVNULL)
+    say(f"starting project-local PostgreSQL on port {port}")
+    subprocess.run(_as_postgres_user([
+        pg_ctl, "-D", str(data), "-l", str(LOCAL / "postgres.log"), "-w", "start",
+        "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k {data}"]), check=True)
+    _wait(host, port, "PostgreSQL")
+
+
+def ensure_redis(url: str) -> None:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+    if _answers(host, port):
+        return
+    server = shutil.which("redis-server")
+    if host not in LOCAL_HOSTS or not server:
+        sys.exit(f"devenv: nothing answers at {host}:{port} (REDIS_URL) and redis-server is "
+                 "not installed; start Redis or set REDIS_URL")
+    data = LOCAL / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    say(f"starting project-local Redis on port {port}")
+    subprocess.run([server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port),
+                    "--dir", str(data), "--logfile", str(LOCAL / "redis.log"),
+                    "--pidfile", str(LOCAL / "redis.pid"), "--save", ""], check=True)
+    _wait(host, port, "Redis")
+
+
+def _apt_install(package: str) -> None:
+    say(f"installing {package} (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def ensure_test_tools(url: str) -> None:
+    with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
+        major = int(conn.execute("show server_version_num").fetchone()[0]) // 10000
+        has_pgtap = conn.execute(
+            "select 1 from pg_available_extensions where name = 'pgtap'").fetchone()
+    missing = []
+    if not has_pgtap:
+        missing.append(f"postgresql-{major}-pgtap")
+    if not shutil.which("docker-compose"):
+        missing.append("docker-compose")
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        for package in missing:
+            _apt_install(package)
+        return
+    sys.exit("devenv: the test suite needs " + " and ".join(missing) + ". Install them, e.g.\n"
+             "  sudo apt-get install " + " ".join(missing) + "\n"
+             "(pgTAP must be installed where the PostgreSQL server runs.)")
+
+
+def stop_local() -> None:
+    data = LOCAL / "postgres"
+    pg_ctl = _pg_bin("pg_ctl")
+    if (data / "postmaster.pid").exists() and pg_ctl:
+        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "fast", "stop"]),
+                       check=False)
+    pidfile = LOCAL / "redis.pid"
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text().strip()), 15)
+        except (ProcessLookupError, ValueError):
+            pass
+        pidfile.unlink(missing_ok=True)
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "services"
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    if command == "services":
+        ensure_postgres(database_url)
+        ensure_redis(redis_url)
+    elif command == "test-tools":
+        ensure_postgres(os.environ.get("TEST_DATABASE_URL") or database_url)
+        ensure_redis(os.environ.get("TEST_REDIS_URL") or redis_url)
+        ensure_test_tools(os.environ.get("TEST_DATABASE_URL") or database_url)
+    elif command == "stop":
+        stop_local()
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Prometheus metrics, served on METRICS_ADDR.
+
+With several worker processes, prometheus-client's multiprocess mode is used: the
+supervisor points PROMETHEUS_MULTIPROC_DIR at a fresh folder before the workers start,
+each worker writes its samples there, and the supervisor serves their sum.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
+
+log = logging.getLogger("tally.metrics")
+
+RPCS = Counter(
+    "tally_rpcs_total", "RPCs handled, by method and gRPC status code.", ["method", "code"]
+)
+RPC_SECONDS = Histogram(
+    "tally_rpc_duration_seconds",
+    "Time to handle an RPC, by method.",
+    ["method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BATCH_SIZE = Histogram(
+    "tally_batch_size",
+    "Calls sent to PostgreSQL together in one statement, by batcher.",
+    ["batcher"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+)
+POOL_CONNECTIONS = Gauge(
+    "tally_db_pool_connections",
+    "Database pool connections, by state (in_use, idle, max).",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+JOB_RUNS = Counter(
+    "tally_job_runs_total", "Scheduled job runs, by job and outcome.", ["job", "outcome"]
+)
+
+
+def serve(addr: str) -> None:
+    """Start the metrics HTTP endpoint in a background thread ('' disables it)."""
+    if not addr:
+        return
+    host, _, port = addr.rpartition(":")
+    registry = None
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    kwargs = {"registry": registry} if registry is not None else {}
+    start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", **kwargs)
+    log.info("metrics on http://%s/metrics", addr)

@@ -1,0 +1,165 @@
+"""What every RPC goes through: rate limit, error mapping, metrics, one log line.
+
+A server interceptor wraps each method handler once (the wrapped handlers are cached),
+so servicers stay a few lines long: they raise, this module answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc.aio import AbortError
+
+from . import errors, metrics
+from .cache import RedisStore
+
+log = logging.getLogger("tally.rpc")
+
+CLIENT_ID_METADATA = "x-client-id"
+
+
+def _peer_host(peer: str) -> str:
+    """'ipv4:127.0.0.1:5555' -> 'ipv4:127.0.0.1' (the port changes with every connection)."""
+    kind, _, address = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        host, _, _ = address.rpartition(":")
+        return f"{kind}:{host}"
+    return peer
+
+
+class RateLimiter:
+    """Fixed-window limit per client identity, counted in Redis (shared by all workers)."""
+
+    def __init__(self, store: RedisStore, max_calls: int, window_ms: int) -> None:
+        self.store = store
+        self.max_calls = max_calls
+        self.window_ms = window_ms
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_calls > 0 and self.window_ms > 0
+
+    async def check(self, context: grpc.aio.ServicerContext) -> None:
+        identity = None
+        for key, value in context.invocation_metadata() or ():
+            if key == CLIENT_ID_METADATA and value:
+                identity = f"id:{value}"
+                break
+        if identity is None:
+            identity = f"peer:{_peer_host(context.peer())}"
+        result = await self.store.hit(f"tally:ratelimit:{identity}", self.window_ms)
+        if result is None:  # Redis down: let the call through (logged by the store)
+            return
+        count, reset_ms = result
+        if count > self.max_calls:
+            raise errors.RpcError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"rate limit of {self.max_calls} calls per {self.window_ms} ms exceeded;"
+                f" retry in {reset_ms} ms",
+                "RATE_LIMITED",
+                details=[errors.retry_info(max(reset_ms, 1) / 1000)],
+                metadata={"limit": str(self.max_calls), "window_ms": str(self.window_ms)},
+            )
+
+
+class RpcInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, limiter: RateLimiter | None, limited_services: frozenset[str]) -> None:
+        self._limiter = limiter if limiter is not None and limiter.enabled else None
+        self._limited = limited_services
+        self._cache: dict[str, grpc.RpcMethodHandler | None] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method = details.method
+        if method in self._cache:
+            wrapped = self._cache[method]
+        else:
+            handler = await continuation(details)
+            wrapped = self._wrap(method, handler) if handler is not None else None
+            self._cache[method] = wrapped
+        if wrapped is None:
+            return await continuation(details)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler | None:
+        service = method.split("/")[1] if method.count("/") == 2 else ""
+        if not service.startswith("tally."):
+            return None  # health, reflection: untouched
+        name = method.rsplit("/", 1)[-1]
+        label = f"{service.rsplit('.', 1)[-1]}.{name}"
+        limiter = self._limiter if service in self._limited else None
+        counters: dict[grpc.StatusCode, Any] = {}
+        seconds = metrics.RPC_SECONDS.labels(label)
+
+        def count(code: grpc.StatusCode, started: float) -> None:
+            counter = counters.get(code)
+            if counter is None:
+                counter = counters[code] = metrics.RPCS.labels(label, code.name)
+            counter.inc()
+            elapsed = time.perf_counter() - started
+            seconds.observe(elapsed)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("rpc", extra={"rpc": label, "code": code.name,
+                                        "ms": round(elapsed * 1000, 2)})
+
+        async def fail(context: grpc.aio.ServicerContext, exc: BaseException,
+                       started: float) -> None:
+            err = errors.to_rpc_error(exc)
+            count(err.code, started)
+            level = logging.ERROR if err.code in _SERVER_FAULTS else logging.WARNING
+            log.log(level, "rpc failed", extra={
+                "rpc": label, "code": err.code.name, "reason": err.reason,
+                "sqlstate": err.sqlstate, "error": err.message})
+            await context.abort_with_status(err.to_status())
+
+        if handler.unary_unary is not None:
+            behavior = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    if limiter is not None:
+                        await limiter.check(context)
+                    response = await behavior(request, context)
+                except AbortError:
+                    raise
+                except Exception as exc:
+                    await fail(context, exc, started)
+                count(grpc.StatusCode.OK, started)
+                return response
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer)
+
+        if handler.unary_stream is not None:
+            stream_behavior = handler.unary_stream
+
+            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started = time.perf_counter()
+                try:
+                    if limiter is not None:
+                        await limiter.check(context)
+                    async for item in stream_behavior(request, context):
+                        yield item
+                except AbortError:
+                    raise
+                except Exception as exc:
+                    await fail(context, exc, started)
+                count(grpc.StatusCode.OK, started)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer)
+        return None
+
+
+_SERVER_FAULTS = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE,
+                            grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS})
+
+

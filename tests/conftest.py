@@ -1,0 +1,72 @@
+"""Session fixtures: a fresh test database, a clean Redis database, a running server.
+
+The test database (TEST_DATABASE_URL, default .../tally_test) is dropped and migrated
+anew at the start of every run; it is never the database `make run` uses. Redis tests
+use TEST_REDIS_URL (default database 15), flushed at the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import grpc
+import psycopg
+import pytest
+import redis
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from server import migrate
+from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, ServerProcess
+
+
+def recreate_database(url: str) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    migrate.migrate(url)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    recreate_database(TEST_DATABASE_URL)
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+        conn.execute("create extension if not exists pgtap")
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def pgtap_connection(database_url: str) -> Iterator[psycopg.Connection]:
+    """pytest-pgtap runs tests/sql/**/test_*.sql on this connection (as the owner of
+    the test database's objects would: the admin user)."""
+    with psycopg.connect(database_url) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def admin_db(database_url: str) -> Iterator[psycopg.Connection]:
+    """A direct connection for checking what the database holds (autocommit)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, redis_client: redis.Redis) -> Iterator[ServerProcess]:
+    proc = ServerProcess(database_url).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+async def channel(server: ServerProcess) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(server.addr) as ch:
+        yield ch

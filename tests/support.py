@@ -1,0 +1,121 @@
+"""Test helpers: a real server process, error details, free ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
+
+from server.config import APP_ROLE, with_user
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tally_test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`python -m server` against the test database and Redis, on free ports."""
+
+    def __init__(self, database_url: str = TEST_DATABASE_URL, *, workers: int = 1,
+                 **env: str) -> None:
+        self.port = free_port()
+        self.metrics_port = free_port()
+        self.addr = f"127.0.0.1:{self.port}"
+        self.metrics_addr = f"127.0.0.1:{self.metrics_port}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "APP_DATABASE_URL": with_user(database_url, APP_ROLE),
+            "REDIS_URL": TEST_REDIS_URL,
+            "GRPC_ADDR": self.addr,
+            "METRICS_ADDR": self.metrics_addr,
+            "RATE_LIMIT_MAX": "0",
+            "WORKERS": str(workers),
+            "HEALTH_INTERVAL": "0.5",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.log_path = ROOT / ".local" / f"test-server-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        self.log_path.parent.mkdir(exist_ok=True)
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        self.wait_serving(timeout)
+        return self
+
+    def wait_serving(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        with grpc.insecure_channel(self.addr) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                assert self.proc is not None
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited with {self.proc.returncode}:\n"
+                                       + self.log())
+                try:
+                    reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                time.sleep(0.1)
+        raise RuntimeError("server did not become SERVING:\n" + self.log())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def send(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def status_details(err: grpc.RpcError) -> dict[str, object]:
+    """The google.rpc details of a failed call, by type name (ErrorInfo, BadRequest, ...)."""
+    status = rpc_status.from_call(err)
+    found: dict[str, object] = {}
+    if status is None:
+        return found
+    for any_ in status.details:
+        for cls in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
+                    error_details_pb2.RetryInfo, error_details_pb2.PreconditionFailure):
+            if any_.Is(cls.DESCRIPTOR):
+                msg = cls()
+                any_.Unpack(msg)
+                found[cls.__name__] = msg
+    return found
+
+
+def reason_of(err: grpc.RpcError) -> str:
+    info = status_details(err).get("ErrorInfo")
+    assert info is not None, f"no ErrorInfo in {err!r}"
+    assert info.domain == "tally"
+    return info.reason
