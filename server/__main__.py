@@ -26,7 +26,7 @@ from .config import Settings
 log = logging.getLogger("tally.main")
 
 
-def _run_loop(coro_factory) -> None:  # noqa: ANN001
+def _run_loop(coro_factory) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is pinned, but is optional

@@ -24,7 +24,7 @@ from .rpc import RateLimiter, RpcInterceptor
 log = logging.getLogger("tally.server")
 
 # Each domain module has `add_services(server, app) -> list[str]` (the full service names
-# it registered). A new domain is one more entry here.
+# it registered) and may declare `JOBS` (server/jobs.py). A new domain is one more entry.
 DOMAINS: tuple[ModuleType, ...] = (booking,)
 
 # Services whose calls count against RATE_LIMIT_MAX per client.

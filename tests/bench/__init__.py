@@ -1,0 +1,1 @@
+"""Load benchmarks, run by `make bench` (not part of `make test`)."""
