@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from . import booking, db
+from . import booking, db, jobrunner
 from .cache import RedisStore
 from .config import Settings
 from .rpc import RateLimiter, RpcInterceptor
@@ -121,6 +121,8 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     server.add_insecure_port(settings.grpc_addr)
     await server.start()
     watcher = app.spawn(_watch_health(app, health, names), "health")
+    if settings.jobs and worker_index == 0:  # one runner per replica (--no-jobs: none)
+        jobrunner.start(app, DOMAINS)
     log.info("serving", extra={"addr": settings.grpc_addr, "services": names,
                                "worker": worker_index})
 

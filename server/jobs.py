@@ -20,7 +20,10 @@ class Job:
     daily_at: time | None = None      # or once a day at this UTC time
     catch_up: bool = False            # at start-up, run each scheduled time missed since
                                       # the last successful run
+    catch_up_window: timedelta = timedelta(days=31)  # ... but none older than this
 
     def __post_init__(self) -> None:
         if (self.every is None) == (self.daily_at is None):
             raise ValueError(f"job {self.name}: give exactly one of every= and daily_at=")
+        if self.every is not None and self.every <= timedelta(0):
+            raise ValueError(f"job {self.name}: every= must be positive")
