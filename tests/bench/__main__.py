@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["booking"]
+BENCHMARKS = ["booking", "guard"]
 
 
 def main() -> None:

@@ -126,6 +126,15 @@ async def test_concurrent_runners_one_scheduled_time(ticks, admin_db, pool, pool
     assert ticks_of(admin_db, job) == [t]
 
 
+async def test_a_job_may_ignore_its_scheduled_time(ticks, admin_db, pool, aredis):
+    name = f"guard_test.noparam_{uuid.uuid4().hex[:8]}"
+    job = Job(name, f"insert into guard_test.ticks (job, scheduled_for) values ('{name}',"
+                    " '2000-01-01Z')", every=timedelta(minutes=1))
+    runner = JobRunner(pool, aredis, [job], runner_id="a")
+    assert await runner.run_once(job, at("2026-03-01 10:00:00")) == "succeeded"
+    assert ticks_of(admin_db, job) == [at("2000-01-01 00:00:00")]
+
+
 async def test_a_failing_job_is_rolled_back_and_recorded(ticks, admin_db, pool, aredis):
     name = f"guard_test.fail_{uuid.uuid4().hex[:8]}"
     # Writes its row, then divides by zero in the same statement: nothing may remain.
