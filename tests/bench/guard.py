@@ -1,14 +1,16 @@
 """`make bench ARGS=guard`: the 1,000-launch proof and the lock's round trips.
 
-1. launch-many -n N (default 1000) with run-once, both as the console script
-   (.venv/bin/run-once: site-packages start-up) and lean (`python -S`: the standard library
-   only, which is all run-once needs); prints each summary line and wall time.
+1. launch-many -n N (default 1000) with run-once, lean (`python -S`: the standard library
+   only, which is all run-once needs) and optionally as the console script
+   (.venv/bin/run-once: site-packages start-up); prints each summary line and wall time.
 2. lock acquire + release round trips per second from one process (server/lock.py:
    SET NX PX, the fencing-token script, the compare-and-delete script), sequentially
    and from 32 concurrent tasks on distinct names, with latency percentiles; the
    reference is a bare SET NX PX + DEL pair on the same connection.
 
-Options: --n N, --seconds S (per lock measurement, default 5), --skip-console-script.
+Options: --n N, --seconds S (per lock measurement, default 5), --console-script (also
+run the console-script form), --long-hold (also a run holding the lock 3 s: on a loaded
+machine, waking n copies after the barrier can take longer than the 1 s of work).
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
-def launch(n: int, command: list[str], redis_url: str) -> None:
+def launch(n: int, command: list[str], redis_url: str, sleep: float = 1.0) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url,
-           "RUN_ONCE_LOCK": f"bench-{uuid.uuid4().hex[:8]}"}
+           "RUN_ONCE_LOCK": f"bench-{uuid.uuid4().hex[:8]}", "RUN_ONCE_SLEEP": str(sleep)}
     t0 = time.monotonic()
     done = subprocess.run([str(BIN / "launch-many"), "-q", "-n", str(n), "--", *command],
                           env=env, capture_output=True, text=True, cwd="/")
     wall = time.monotonic() - t0
-    print(f"  command: {' '.join(command)}")
+    print(f"  command: {' '.join(command)}  (RUN_ONCE_SLEEP={sleep})")
     print(f"  {done.stdout.strip()}")
     if done.stderr.strip():
         print(f"  stderr: {done.stderr.strip()[:500]}")
@@ -92,11 +94,13 @@ def run(args: list[str]) -> None:
     seconds = float(_opt(args, "--seconds", "5"))
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     print(f"setup: {os.cpu_count()} CPUs (shared with other work), Redis {redis_url}, n={n}")
-    print(f"\nlaunch-many -n {n} with run-once (sleep 1 s, ttl 10 s):", flush=True)
-    launch(n, [sys.executable, "-S", "-c", "from clients.run_once import entry; entry()"],
-           redis_url)
-    if "--skip-console-script" not in args:
+    lean = [sys.executable, "-S", "-c", "from clients.run_once import entry; entry()"]
+    print(f"\nlaunch-many -n {n} with run-once (ttl 10 s):", flush=True)
+    launch(n, lean, redis_url)
+    if "--console-script" in args:
         launch(n, [str(BIN / "run-once")], redis_url)
+    if "--long-hold" in args:  # exclusion with a margin for a slow wake-up of n copies
+        launch(n, lean, redis_url, sleep=3.0)
     print(f"\nlock round trips from one process ({seconds:.0f} s each):", flush=True)
     for tasks in (1, 32):
         asyncio.run(lock_rate(redis_url, seconds, tasks))

@@ -1,5 +1,12 @@
 """launch-many + run-once: the copies are held at a barrier and released together, and
-exactly one of them runs (the issue's proof: n = 1000, GUARD_LAUNCH_N to change it)."""
+exactly one of them runs.
+
+n is 300 here (GUARD_LAUNCH_N to change it); `make bench ARGS=guard` runs the issue's
+1000. Starting 1000 Python processes takes 30 to 100 s on this shared 2-core machine,
+over the suite's budget. The run holds the lock 3 s instead of 1 s: the claim under test
+is mutual exclusion, and on a loaded machine waking every copy after the barrier can take
+longer than a second; a copy that asks after the first run released would (rightly) run
+again, and the test would measure the scheduler instead of the lock."""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import uuid
 from tests.guard.conftest import LAUNCH_MANY, RUN_ONCE, run_env
 from tests.support import free_port
 
-N = int(os.environ.get("GUARD_LAUNCH_N", "1000"))
+N = int(os.environ.get("GUARD_LAUNCH_N", "300"))
 SUMMARY = re.compile(r"launch-many: n=(\d+) started=(\d+) skipped=(\d+) failed=(\d+) "
                      r"wall=([\d.]+)s .*")
 
@@ -29,7 +36,7 @@ def launch(n: int, command: list[str], *extra: str, **env: str):
 
 def test_many_launches_exactly_one_runs(redis_client):
     lock_name = f"launch-{uuid.uuid4().hex[:8]}"
-    done, counts = launch(N, RUN_ONCE, RUN_ONCE_LOCK=lock_name)
+    done, counts = launch(N, RUN_ONCE, RUN_ONCE_LOCK=lock_name, RUN_ONCE_SLEEP="3")
     print(done.stdout.splitlines()[-1], file=sys.stderr)
     assert counts == (N, 1, N - 1, 0)
     assert done.returncode == 0
