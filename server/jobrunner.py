@@ -208,12 +208,15 @@ class JobRunner:
         return times
 
     async def _job_loop(self, job: Job) -> None:
+        start = self.clock()
         if job.catch_up:
             try:
-                await self.catch_up(job)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                log.error("catch-up of %s failed: %r", job.name, exc)
-        t = next_after(job, self.clock())
+                await self.catch_up(job, start)
+            except Exception:  # the loop must live on: the next scheduled time may work
+                log.exception("catch-up of %s failed", job.name)
+        # From the start-up time, not from the end of the catch-up: a time that came due
+        # while catching up is run next, not lost.
+        t = next_after(job, start)
         while not self._stop.is_set():
             delay = (t - self.clock()).total_seconds()
             if delay > 0:
@@ -224,8 +227,8 @@ class JobRunner:
                 continue  # woken early (the clock is coarse): check again
             try:
                 await self.run_once(job, t)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-                log.error("job %s for %s could not run: %r", job.name, t.isoformat(), exc)
+            except Exception:
+                log.exception("job %s for %s could not run", job.name, t.isoformat())
             # catch_up jobs run every scheduled time even if a run overran the next one;
             # the others skip to the next time still ahead.
             t = next_after(job, t if job.catch_up else max(t, self.clock()))

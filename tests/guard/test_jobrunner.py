@@ -253,3 +253,42 @@ async def test_runner_without_jobs_starts_and_stops(pool, aredis):
     runner.start()
     await runner.stop()
 
+
+
+# -- inside the server -------------------------------------------------------------------
+
+async def test_the_server_runs_every_domains_jobs_and_stops_them(ticks, admin_db, database_url,
+                                                                 monkeypatch):
+    """server.app.serve() collects JOBS from DOMAINS, runs them, and stops the runner on
+    shutdown (run in this process so a test-only domain can be added)."""
+    import signal
+
+    from server import app as app_module
+    from server.config import APP_ROLE, Settings, with_user
+    from tests.support import TEST_REDIS_URL
+
+    job = tick_job()
+    domain = SimpleNamespace(JOBS=[job], add_services=lambda server, app: [])
+    monkeypatch.setattr(app_module, "DOMAINS", (*app_module.DOMAINS, domain))
+    settings = Settings(database_url=database_url,
+                        app_database_url=with_user(database_url, APP_ROLE),
+                        redis_url=TEST_REDIS_URL, grpc_addr="127.0.0.1:0", grace_seconds=2)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    serving = asyncio.ensure_future(app_module.serve(settings, stop=stop))
+    try:
+        for _ in range(1000):
+            if len(ticks_of(admin_db, job)) >= 2 or serving.done():
+                break
+            await asyncio.sleep(0.01)
+        assert len(ticks_of(admin_db, job)) >= 2
+        assert [t for t in asyncio.all_tasks() if t.get_name() == f"job:{job.name}"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 30)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == f"job:{job.name}"], (
+        "the runner stopped with the server")
+    done = ticks_of(admin_db, job)
+    assert len(set(done)) == len(done)
