@@ -201,11 +201,14 @@ class JobRunner:
         if last is not None and last > since:
             since = last
         times = scheduled_between(job, since, now)
+        attempted = []
         for t in times:
             if self._stop.is_set():
                 break
-            await self.run_once(job, t)
-        return times
+            attempted.append(t)
+            if await self.run_once(job, t) == "lock_unavailable":
+                break  # Redis is down: the next start-up catches up again, from here
+        return attempted
 
     async def _job_loop(self, job: Job) -> None:
         start = self.clock()

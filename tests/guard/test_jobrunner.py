@@ -248,6 +248,23 @@ async def test_catch_up_happens_when_the_runner_starts(ticks, admin_db, pool, ar
                                            hour]
 
 
+async def test_without_redis_nothing_runs_and_catch_up_stops(ticks, admin_db, pool):
+    import redis.asyncio as aioredis
+
+    from tests.support import free_port
+
+    dead = aioredis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0",
+                                   socket_connect_timeout=1)
+    job = tick_job(every=timedelta(minutes=1), catch_up=True,
+                   catch_up_window=timedelta(minutes=10))
+    runner = JobRunner(pool, dead, [job], runner_id="a")
+    assert await runner.run_once(job, at("2026-03-01 10:00:00")) == "lock_unavailable"
+    assert len(await runner.catch_up(job, at("2026-03-01 12:00:00"))) == 1
+    assert ticks_of(admin_db, job) == [] and runs_of(admin_db, job) == []
+    assert counted(job, "lock_unavailable") == 2
+    await dead.aclose()
+
+
 async def test_runner_without_jobs_starts_and_stops(pool, aredis):
     runner = JobRunner(pool, aredis, [])
     runner.start()
