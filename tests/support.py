@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
@@ -119,3 +120,9 @@ def reason_of(err: grpc.RpcError) -> str:
     assert info is not None, f"no ErrorInfo in {err!r}"
     assert info.domain == "tally"
     return info.reason
+
+
+def metrics_text(addr: str) -> str:
+    """The server's Prometheus exposition text."""
+    with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as reply:
+        return reply.read().decode()

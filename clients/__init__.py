@@ -1,0 +1,1 @@
+"""Client helpers and command-line tools for tally."""
