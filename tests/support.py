@@ -12,16 +12,29 @@ import urllib.request
 from pathlib import Path
 
 import grpc
+import psycopg
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from server import migrate
 from server.config import APP_ROLE, with_user
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tally_test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def recreate_database(url: str) -> None:
+    """Drop the database at `url` if it exists, then migrate it from nothing."""
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    migrate.migrate(url)
 
 
 def free_port() -> int:

@@ -11,8 +11,7 @@ import pytest
 
 from server import migrate
 from server.config import with_database
-from tests.conftest import recreate_database
-from tests.support import TEST_DATABASE_URL
+from tests.support import TEST_DATABASE_URL, recreate_database
 
 FINGERPRINT = """
 with owned as (select oid, nspname from pg_namespace

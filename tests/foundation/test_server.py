@@ -15,8 +15,7 @@ from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
 from server.config import with_database
-from tests.conftest import recreate_database
-from tests.support import TEST_DATABASE_URL, ServerProcess, metrics_text
+from tests.support import TEST_DATABASE_URL, ServerProcess, metrics_text, recreate_database
 
 BOOKING = "tally.booking.v1.BookingService"
 # What a call that reaches a server shutting down gets (gRPC core's choice).
