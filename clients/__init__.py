@@ -1,1 +1,1 @@
-"""Command-line tools and client helpers (stdlib-light: see run_once.py)."""
+"""Client helpers and command-line tools for tally."""

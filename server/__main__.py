@@ -10,7 +10,6 @@ process manager that runs it can restart the whole.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
 import multiprocessing
@@ -22,29 +21,9 @@ import tempfile
 import time
 
 from .config import Settings
+from .worker import run_worker
 
 log = logging.getLogger("tally.main")
-
-
-def _run_loop(coro_factory) -> None:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is pinned, but is optional
-        asyncio.run(coro_factory())
-    else:
-        uvloop.run(coro_factory())
-
-
-def _worker(settings: Settings, index: int, reuse_port: bool) -> None:
-    from . import logs
-    from .app import serve
-
-    logs.setup(settings.log_level)
-    # The supervisor handles Ctrl-C for the terminal's process group; a worker waits for
-    # the SIGTERM it forwards, so it is not stopped twice.
-    if reuse_port:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _run_loop(lambda: serve(settings, worker_index=index, reuse_port=reuse_port))
 
 
 def _supervise(settings: Settings) -> int:
@@ -52,7 +31,7 @@ def _supervise(settings: Settings) -> int:
 
     ctx = multiprocessing.get_context("spawn")
     workers = [
-        ctx.Process(target=_worker, args=(settings, i, True), name=f"tally-worker-{i}")
+        ctx.Process(target=run_worker, args=(settings, i, True), name=f"tally-worker-{i}")
         for i in range(settings.workers)
     ]
     stopping = False
@@ -74,17 +53,22 @@ def _supervise(settings: Settings) -> int:
 
     m.serve(settings.metrics_addr)
     exit_code = 0
-    while any(w.is_alive() for w in workers):
+    reaped: set[int] = set()
+    while True:
         for w in workers:
-            if not w.is_alive() and w.exitcode is not None and w.pid:
+            if w.pid and w.pid not in reaped and not w.is_alive():
+                reaped.add(w.pid)
                 multiprocess.mark_process_dead(w.pid)
-                if not stopping:
+                if not stopping:  # a worker never exits on its own
                     log.error("worker %s exited with %s; stopping the others", w.name,
                               w.exitcode)
                     exit_code = 1
                     stop(signal.SIGTERM, None)
+                elif w.exitcode:
+                    exit_code = 1
+        if len(reaped) == len(workers):
+            return exit_code
         time.sleep(0.2)
-    return exit_code
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         from . import metrics
 
         metrics.serve(settings.metrics_addr)
-        _worker(settings, 0, False)
+        run_worker(settings, 0, False)
         return
     metrics_dir = tempfile.mkdtemp(prefix="tally-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -83,6 +84,10 @@ def bootstrap(database_url: str) -> None:
                 sql.Identifier(dbname), sql.Identifier(APP_ROLE)
             )
         )
+        password = os.environ.get("TALLY_APP_PASSWORD")
+        if password:  # where the server connects with a password (docker-compose)
+            conn.execute(sql.SQL("alter role {} password {}").format(
+                sql.Identifier(APP_ROLE), sql.Literal(password)))
 
 
 def _yoyo_uri(database_url: str) -> str:

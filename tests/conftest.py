@@ -13,19 +13,8 @@ import grpc
 import psycopg
 import pytest
 import redis
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from server import migrate
-from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, ServerProcess
-
-
-def recreate_database(url: str) -> None:
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
-    migrate.migrate(url)
+from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, ServerProcess, recreate_database
 
 
 @pytest.fixture(scope="session")

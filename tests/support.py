@@ -8,19 +8,33 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import grpc
+import psycopg
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from server import migrate
 from server.config import APP_ROLE, with_user
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/tally_test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def recreate_database(url: str) -> None:
+    """Drop the database at `url` if it exists, then migrate it from nothing."""
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    migrate.migrate(url)
 
 
 def free_port() -> int:
@@ -119,3 +133,9 @@ def reason_of(err: grpc.RpcError) -> str:
     assert info is not None, f"no ErrorInfo in {err!r}"
     assert info.domain == "tally"
     return info.reason
+
+
+def metrics_text(addr: str) -> str:
+    """The server's Prometheus exposition text."""
+    with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as reply:
+        return reply.read().decode()

@@ -1,4 +1,5 @@
-"""`python -m tests.bench [NAME ...]`: run the named benchmarks (default: all).
+"""`python -m tests.bench [NAME ...] [--option ...]`: run the named benchmarks (default:
+all), passing the options to each.
 
 Each benchmark is a module in this package with `run(args: list[str]) -> None`; it prints
 its setup, throughput and latency percentiles, and the reference it is compared with.
@@ -13,8 +14,9 @@ BENCHMARKS = ["booking", "guard"]
 
 
 def main() -> None:
-    names = [a for a in sys.argv[1:] if not a.startswith("-")] or BENCHMARKS
-    extra = [a for a in sys.argv[1:] if a.startswith("-")]
+    args = sys.argv[1:]
+    split = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    names, extra = args[:split] or BENCHMARKS, args[split:]
     for name in names:
         if name not in BENCHMARKS:
             sys.exit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")

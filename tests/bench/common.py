@@ -1,0 +1,115 @@
+"""What the benchmarks share: a fresh database, a server, k6 and pgbench runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from server.config import APP_ROLE, with_database
+from tests.support import ROOT, TEST_DATABASE_URL, recreate_database
+
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or with_database(
+    TEST_DATABASE_URL, "tally_bench")
+K6 = str(Path(sys.executable).with_name("k6"))
+
+
+def fresh_database() -> str:
+    recreate_database(BENCH_DATABASE_URL)
+    return BENCH_DATABASE_URL
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        return (f"{self.name:<34} {self.rate:>9.0f}/s  p50 {self.p50_ms:6.2f} ms  "
+                f"p95 {self.p95_ms:6.2f} ms  p99 {self.p99_ms:6.2f} ms  "
+                f"({self.requests} ok, {self.errors} errors, {self.seconds:.0f} s)")
+
+
+def run_k6(name: str, script: str, env: dict[str, str]) -> Result:
+    """Run a k6 script (JavaScript text); it must end with the handleSummary below."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "script.js"
+        summary = Path(tmp) / "summary.json"
+        path.write_text(script + K6_SUMMARY)
+        done = subprocess.run(
+            [K6, "run", "--quiet", "--no-usage-report", str(path)],
+            env={**os.environ, **env, "SUMMARY": str(summary)},
+            cwd=ROOT, capture_output=True, text=True)
+        if done.returncode not in (0, 99):  # 99: thresholds crossed; we report anyway
+            raise RuntimeError(f"k6 failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        data = json.loads(summary.read_text())
+    metrics = data["metrics"]
+    duration = metrics["grpc_req_duration"]["values"]
+    checks = metrics.get("checks", {}).get("values", {"passes": 0, "fails": 0})
+    seconds = data["state"]["testRunDurationMs"] / 1000
+    return Result(name, int(checks["passes"]), int(checks["fails"]), seconds,
+                  duration["p(50)"], duration["p(95)"], duration["p(99)"])
+
+
+K6_SUMMARY = """
+export function handleSummary(data) {
+  return { [__ENV.SUMMARY]: JSON.stringify(data) };
+}
+"""
+
+
+def run_pgbench(name: str, script: str, database_url: str, *, clients: int, seconds: int,
+                defines: dict[str, str] | None = None, user: str = APP_ROLE) -> Result:
+    """pgbench with a custom script, as the application role; latencies from its log."""
+    pgbench = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    parts = urlsplit(database_url)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "script.sql"
+        path.write_text(script)
+        args = [pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+                "-T", str(seconds), "-f", str(path), "-l", "--log-prefix", f"{tmp}/log",
+                "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
+                "-U", user, parts.path.lstrip("/")]
+        for key, value in (defines or {}).items():
+            args += ["-D", f"{key}={value}"]
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+        latencies = []
+        for log in Path(tmp).glob("log*"):
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                latencies.append(int(fields[2]) / 1000)
+    latencies.sort()
+    errors = 0
+    for line in done.stdout.splitlines():
+        if line.startswith("number of failed transactions"):
+            errors = int(line.split(":")[1].split()[0])
+    return Result(name, len(latencies), errors, float(seconds), *percentiles(latencies))
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    if not values:
+        return (0.0, 0.0, 0.0)
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return (q[49], q[94], q[98])
+
+
+def machine() -> str:
+    return f"{os.cpu_count()} cores, k6 and pgbench on the same machine as the server"
