@@ -2,14 +2,14 @@
 
 The guard is the lock of server/lock.py, spoken over a plain socket: SET NX PX with a
 random token on `tally:lock:<name>`, a fencing token from the same script the server uses,
-release by redis-py's own compare-and-delete script (never deletes another holder's lock;
+release by a compare-and-delete script (never deletes another holder's lock;
 a lock that expired and was taken by someone else is reported, not removed).
 
 Why not redis-py here: this command exists to be started a thousand times at once on a
 small machine. `import redis` costs about 0.3 s of CPU and 20 MB of private memory per
 process (it pulls in asyncio, ssl and every command module); this file imports only the
-standard library (about 0.04 s, 11 MB). The scripts are copied verbatim and a test checks
-they still equal redis-py's and server/lock.py's, and that both sides exclude each other.
+standard library (about 0.04 s, 11 MB). The fencing script is server/lock.py's (a test
+checks the two texts are equal), and tests check that both sides exclude each other.
 
 Exit status: 0 when the work ran or was skipped because another run holds the lock;
 1 when Redis cannot be reached (or answers with an error); 2 for bad arguments.
@@ -30,17 +30,17 @@ import time
 LOCK_PREFIX = "tally:lock:"
 FENCE_PREFIX = "tally:fence:"
 
-# Verbatim redis.asyncio.lock.Lock.LUA_RELEASE_SCRIPT (tests compare them).
-LUA_RELEASE_SCRIPT = """
-        local token = redis.call('get', KEYS[1])
-        if not token or token ~= ARGV[1] then
-            return 0
-        end
-        redis.call('del', KEYS[1])
-        return 1
-    """
+# KEYS[1] lock, ARGV[1] our token: delete the lock only while it still holds our token
+# (the same compare-and-delete redis-py's Lock.release does; a test checks each side
+# refuses to release the other's lock).
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
-# Verbatim server.lock.NEXT_FENCE_SCRIPT (tests compare them).
+# The same text as server.lock.NEXT_FENCE_SCRIPT (a test compares them).
 NEXT_FENCE_SCRIPT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return false
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"[{_now()}] [run {run_id}] started")
         time.sleep(args.sleep)
         _say(f"[{_now()}] [run {run_id}] finished")
-        if r.call("EVAL", LUA_RELEASE_SCRIPT, 1, lock, token) != 1:
+        if r.call("EVAL", RELEASE_SCRIPT, 1, lock, token) != 1:
             _say(f"[run {run_id}] warning: lock {args.lock!r} was no longer ours at release"
                  " (it expired and may be held by another run); left it alone", sys.stderr)
         return 0

@@ -20,7 +20,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from server import migrate
-from server.config import APP_ROLE, with_user
+from server.config import APP_ROLE, with_database, with_user
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get(
@@ -35,6 +35,12 @@ def recreate_database(url: str) -> None:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(
             sql.Identifier(name)))
     migrate.migrate(url)
+
+
+def scratch_database_url(suffix: str) -> str:
+    """A database next to the test database, for tests that need one of their own."""
+    base = conninfo_to_dict(TEST_DATABASE_URL)["dbname"]
+    return with_database(TEST_DATABASE_URL, f"{base}_{suffix}")
 
 
 def free_port() -> int:

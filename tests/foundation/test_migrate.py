@@ -10,8 +10,7 @@ import psycopg
 import pytest
 
 from server import migrate
-from server.config import with_database
-from tests.support import TEST_DATABASE_URL, recreate_database
+from tests.support import recreate_database, scratch_database_url
 
 FINGERPRINT = """
 with owned as (select oid, nspname from pg_namespace
@@ -36,7 +35,7 @@ select (select string_agg(x, E'\\n' order by x) from (
 
 @pytest.fixture(scope="module")
 def scratch_url() -> str:
-    url = with_database(TEST_DATABASE_URL, "tally_test_migrate")
+    url = scratch_database_url("migrate")
     recreate_database(url)  # drop, then migrate an empty database
     return url
 

@@ -11,11 +11,18 @@ import psycopg
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from server.config import with_database
-from tests.support import TEST_DATABASE_URL, ServerProcess, metrics_text, recreate_database
+from tests.support import (
+    TEST_DATABASE_URL,
+    ServerProcess,
+    metrics_text,
+    recreate_database,
+    scratch_database_url,
+)
 
 BOOKING = "tally.booking.v1.BookingService"
 # What a call that reaches a server shutting down gets (gRPC core's choice).
@@ -68,31 +75,36 @@ async def test_metrics_count_rpcs_by_method_and_code(server, channel):
 @pytest.fixture
 def own_database() -> str:
     """A database of its own, for tests that take it away from the server."""
-    url = with_database(TEST_DATABASE_URL, "tally_test_server")
+    url = scratch_database_url("server")
     recreate_database(url)
     return url
+
+
+def allow_connections(url: str, allow: bool) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("alter database {} allow_connections {}").format(
+            sql.Identifier(name), sql.Literal(allow)))
+        if not allow:
+            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                          " where datname = %s and pid <> pg_backend_pid()", (name,))
 
 
 async def test_health_follows_the_database(own_database):
     proc = ServerProcess(own_database).start()
     try:
-        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
-            admin.execute("alter database tally_test_server allow_connections false")
-            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity"
-                          " where datname = 'tally_test_server' and pid <> pg_backend_pid()")
+        allow_connections(own_database, False)
         deadline = time.monotonic() + 15
         while await health_status(proc.addr, BOOKING) != health_pb2.HealthCheckResponse.NOT_SERVING:
             assert time.monotonic() < deadline, "health never went NOT_SERVING"
             await asyncio.sleep(0.2)
-        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
-            admin.execute("alter database tally_test_server allow_connections true")
+        allow_connections(own_database, True)
         deadline = time.monotonic() + 15
         while await health_status(proc.addr, BOOKING) != health_pb2.HealthCheckResponse.SERVING:
             assert time.monotonic() < deadline, "health never came back to SERVING"
             await asyncio.sleep(0.2)
     finally:
-        with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
-            admin.execute("alter database tally_test_server allow_connections true")
+        allow_connections(own_database, True)
         assert proc.stop() == 0
 
 
@@ -148,7 +160,7 @@ async def test_several_workers_share_the_port(own_database):
                     pb.CreateEventRequest(name="w", total_seats=1))
         with psycopg.connect(own_database) as conn:
             pids = {r[0] for r in conn.execute(
-                "select pid from pg_stat_activity where datname = 'tally_test_server'"
+                "select pid from pg_stat_activity where datname = current_database()"
                 " and application_name = 'tally-server'")}
         assert len(pids) >= 2 * 4 - 1  # two pools of DB_POOL_SIZE (4) connections
         body = metrics_text(proc.metrics_addr)
