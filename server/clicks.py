@@ -40,6 +40,20 @@ _RECORD_SQL = (
     "select ord, error_sqlstate, error_reason, error_message, error_field"
     " from clicks.record_clicks($1, $2, $3) where error_sqlstate is not null"
 )
+_INGEST_SQL = (
+    "select clicks.ingest_clicks($1, $2, array("
+    " select timestamptz 'epoch' + s * interval '1 second' + (n / 1000) * interval '1 microsecond'"
+    " from unnest($3::bigint[], $4::integer[]) with ordinality as u (s, n, i) order by i))"
+)
+# One row of arrays decodes much faster than 1,440 records.
+_STATS_SQL = (
+    "select coalesce(array_agg(extract(epoch from minute)::bigint order by minute), '{}'),"
+    " coalesce(array_agg(clicks order by minute), '{}'), coalesce(sum(clicks), 0)::bigint"
+    " from clicks.stats($1, $2, $3)"
+)
+# google.protobuf.Timestamp's valid range: 0001-01-01 to 9999-12-31 (UTC).
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
 
 
 def _timestamp(value: datetime) -> Timestamp:
@@ -125,17 +139,27 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
     async def RecordClicks(self, request: pb.RecordClicksRequest, context: Any
                            ) -> pb.RecordClicksResponse:
-        banner_ids: list[int] = []
-        counts: list[int] = []
-        occurred: list[datetime | None] = []
-        for i, c in enumerate(request.clicks):
-            banner_ids.append(c.banner_id)
-            counts.append(c.count)
-            occurred.append(_time(f"clicks[{i}].occurred_at", c.occurred_at,
-                                  "OCCURRED_AT_INVALID")
-                            if c.HasField("occurred_at") else None)
-        accepted = await self.pool.fetchval("select clicks.ingest_clicks($1, $2, $3)",
-                                            banner_ids, counts, occurred)
+        # Up to 10,000 entries: times go to SQL as epoch seconds + nanos (exact, and much
+        # cheaper than a datetime per entry); SQL turns them into timestamptz.
+        entries = request.clicks
+        seconds: list[int | None] = []
+        nanos: list[int | None] = []
+        for i, c in enumerate(entries):
+            if c.HasField("occurred_at"):
+                t = c.occurred_at
+                if not (_MIN_SECONDS <= t.seconds <= _MAX_SECONDS and 0 <= t.nanos < 10**9):
+                    raise errors.invalid_argument(
+                        f"clicks[{i}].occurred_at",
+                        f"clicks[{i}]: occurred_at is not a valid timestamp",
+                        "OCCURRED_AT_INVALID")
+                seconds.append(t.seconds)
+                nanos.append(t.nanos)
+            else:
+                seconds.append(None)
+                nanos.append(None)
+        accepted = await self.pool.fetchval(
+            _INGEST_SQL, [c.banner_id for c in entries], [c.count for c in entries],
+            seconds, nanos)
         return pb.RecordClicksResponse(accepted=accepted)
 
     async def GetStats(self, request: pb.GetStatsRequest, context: Any) -> pb.GetStatsResponse:
@@ -143,12 +167,12 @@ class ClickService(pb_grpc.ClickServiceServicer):
                    if request.HasField("ts_from") else None)
         ts_to = (_time("ts_to", request.ts_to, "RANGE_INVALID")
                  if request.HasField("ts_to") else None)
-        rows = await self.pool.fetch(
-            "select extract(epoch from minute)::bigint, clicks from clicks.stats($1, $2, $3)",
-            request.banner_id, ts_from, ts_to)
-        points = [pb.StatsPoint(minute=Timestamp(seconds=s), count=n) for s, n in rows]
-        return pb.GetStatsResponse(banner_id=request.banner_id, points=points,
-                                   total=sum(n for _, n in rows))
+        row = await self.pool.fetchrow(_STATS_SQL, request.banner_id, ts_from, ts_to)
+        reply = pb.GetStatsResponse(banner_id=request.banner_id, total=row[2])
+        add = reply.points.add  # about 3x faster than building StatsPoint objects
+        for second, count in zip(row[0], row[1], strict=True):
+            add(count=count).minute.seconds = second
+        return reply
 
 
 def _encode_token(last_id: int) -> str:
