@@ -33,8 +33,7 @@ import psycopg
 from google.protobuf.timestamp_pb2 import Timestamp
 from psycopg.conninfo import make_conninfo
 
-from tests.conftest import recreate_database
-from tests.support import ROOT, ServerProcess
+from tests.support import ROOT, ServerProcess, recreate_database
 
 K6 = str(Path(sys.executable).parent / "k6")
 BENCH_DB = "tally_bench_clicks"
@@ -91,7 +90,7 @@ def _k6(script: str, env: dict[str, str]) -> dict:
         path = Path(tmp) / "script.js"
         out = Path(tmp) / "summary.json"
         path.write_text(script)
-        subprocess.run([K6, "run", "--quiet", str(path)], check=True,
+        subprocess.run([K6, "run", "--quiet", "--no-usage-report", str(path)], check=True,
                        env={**os.environ, **env, "OUT": str(out)})
         return json.loads(out.read_text())
 
