@@ -1,0 +1,66 @@
+-- create_segment(slug, auto_percent): a new segment. With auto_percent p (0-100, at most
+-- two decimals) it is automatic: every live user whose bucket (_auto_bucket) is below
+-- p * 100 gets it now, with a history 'add' row each, in one set-based statement; users
+-- created later get it in create_user. A deleted segment's slug may be taken again.
+-- Returns the segment and how many users got it automatically.
+-- TLIA1 SLUG_INVALID, TLIA1 AUTO_PERCENT_INVALID, TLAE1 SLUG_TAKEN.
+--   select * from segments.create_segment('AVITO_VOICE_MESSAGES');
+--   select * from segments.create_segment('AVITO_DISCOUNT_30', 25.5);
+create function segments.create_segment(p_slug text, p_auto_percent numeric default null)
+returns table (id bigint, slug text, auto_percent numeric, created_at timestamptz,
+               auto_members bigint)
+language plpgsql
+security definer
+set search_path = segments, pg_temp
+as $fn$
+#variable_conflict use_column
+declare
+    v_id bigint;
+    v_created_at timestamptz;
+    v_members bigint := 0;
+begin
+    perform segments._check_slug(p_slug);
+    if p_auto_percent is not null
+       and (p_auto_percent not between 0 and 100 or p_auto_percent <> round(p_auto_percent, 2)) then
+        perform tally.raise_error('TLIA1', 'AUTO_PERCENT_INVALID',
+            'auto_percent must be 0 to 100 with at most two decimals', 'auto_percent');
+    end if;
+
+    if p_auto_percent > 0 then
+        -- No user may be created or deleted while the members are chosen: SHARE
+        -- conflicts with create_user's and delete_user's writes, and waits for those in
+        -- flight, so every user is either chosen here or meets this segment there.
+        lock table segments.users in share mode;
+    end if;
+
+    insert into segments.segments as s (slug, auto_percent, created_at)
+    values (p_slug, p_auto_percent, clock_timestamp())
+    on conflict (slug) where deleted_at is null do nothing
+    returning s.id, s.created_at into v_id, v_created_at;
+    if v_id is null then
+        perform tally.raise_error('TLAE1', 'SLUG_TAKEN',
+                                  format('segment %s already exists', p_slug), 'slug');
+    end if;
+
+    if p_auto_percent > 0 then
+        with added as (
+            insert into segments.memberships (user_id, segment_id, added_at)
+            select u.id, v_id, v_created_at
+              from segments.users u
+             where u.deleted_at is null
+               and segments._auto_bucket(u.id, p_slug) < p_auto_percent * 100
+            returning user_id
+        ),
+        logged as (
+            insert into segments.history (user_id, segment_id, slug, operation, at)
+            select a.user_id, v_id, p_slug, 'add', v_created_at from added a
+            returning 1
+        )
+        select count(*) into v_members from logged;
+    end if;
+
+    return query select v_id, p_slug, p_auto_percent, v_created_at, v_members;
+end
+$fn$;
+
+grant execute on function segments.create_segment(text, numeric) to tally_app;

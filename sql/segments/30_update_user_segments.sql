@@ -1,0 +1,185 @@
+-- update_user_segments(user_id, add_slugs, remove_slugs, add_expires_at, add_ttls): adds
+-- and removes the user's segments in one transaction. add_expires_at[i] or add_ttls[i]
+-- (not both; null: no expiry) gives add_slugs[i] an expiry.
+--
+-- The rules:
+--   * the user's row is locked first (FOR NO KEY UPDATE), so concurrent updates of one
+--     user run one after another: the result equals some serial order, and "now"
+--     (clock_timestamp() once the lock is held) orders the history the same way;
+--   * everything is checked before anything changes: any error leaves all as it was;
+--   * adding a segment the user has keeps the membership (no second history row); the
+--     expiry given - or none - replaces the old one;
+--   * removing a segment the user does not have is a no-op, reported as changed = false;
+--   * removing a segment the user got automatically sticks: memberships of automatic
+--     segments are materialised once (create_segment / create_user) and never re-derived;
+--   * a membership of this user whose expiry has passed is ended first (history dated at
+--     its expiry), so it counts as absent here and a re-add is a new 'add'.
+-- Returns one row per slug: operation 'add' (changed: a new membership) or 'remove'
+-- (changed: the user had it), in request order, adds first.
+-- TLIA1 USER_ID_INVALID, SLUG_INVALID, SLUG_REPEATED, SLUG_IN_ADD_AND_REMOVE,
+--   EXPIRY_AMBIGUOUS, TTL_INVALID, EXPIRES_AT_IN_PAST, BATCH_SHAPE_INVALID;
+-- TLNF1 USER_NOT_FOUND, SEGMENT_NOT_FOUND (the message names the slug).
+--   select * from segments.update_user_segments(42, array['AVITO_VOICE_MESSAGES'],
+--                                               array['AVITO_DISCOUNT_30']);
+--   select * from segments.update_user_segments(42, array['TRIAL'],
+--                                               p_add_ttls => array[interval '2 days']);
+create function segments.update_user_segments(
+    p_user_id bigint,
+    p_add_slugs text[] default '{}',
+    p_remove_slugs text[] default '{}',
+    p_add_expires_at timestamptz[] default null,
+    p_add_ttls interval[] default null)
+returns table (operation text, slug text, expires_at timestamptz, changed boolean)
+language plpgsql
+security definer
+set search_path = segments, pg_temp
+as $fn$
+#variable_conflict use_column
+declare
+    v_add text[] := coalesce(p_add_slugs, '{}');
+    v_remove text[] := coalesce(p_remove_slugs, '{}');
+    v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
+    v_now timestamptz;
+    v_slug text;
+    v_bad text;
+    v_ord integer;
+begin
+    perform segments._check_user_id(p_user_id);
+    if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
+       or (p_add_ttls is not null and cardinality(p_add_ttls) <> v_n) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+            'add_expires_at and add_ttls must be as long as add_slugs', 'add');
+    end if;
+    foreach v_slug in array v_add loop
+        perform segments._check_slug(v_slug, 'add');
+    end loop;
+    foreach v_slug in array v_remove loop
+        perform segments._check_slug(v_slug, 'remove');
+    end loop;
+    select a into v_bad from unnest(v_add) a group by a having count(*) > 1 limit 1;
+    if v_bad is null then
+        select r into v_bad from unnest(v_remove) r group by r having count(*) > 1 limit 1;
+    end if;
+    if v_bad is not null then
+        perform tally.raise_error('TLIA1', 'SLUG_REPEATED',
+                                  format('segment %s is listed twice', v_bad), 'add');
+    end if;
+    select a into v_bad from unnest(v_add) a where a = any (v_remove) limit 1;
+    if v_bad is not null then
+        perform tally.raise_error('TLIA1', 'SLUG_IN_ADD_AND_REMOVE',
+            format('segment %s is both added and removed', v_bad), 'remove');
+    end if;
+    select i into v_ord from generate_subscripts(v_add, 1) i
+     where p_add_expires_at[i] is not null and p_add_ttls[i] is not null limit 1;
+    if v_ord is not null then
+        perform tally.raise_error('TLIA1', 'EXPIRY_AMBIGUOUS',
+            format('segment %s has both expires_at and ttl', v_add[v_ord]), 'add');
+    end if;
+    select i into v_ord from generate_subscripts(v_add, 1) i
+     where p_add_ttls[i] <= interval '0' limit 1;
+    if v_ord is not null then
+        perform tally.raise_error('TLIA1', 'TTL_INVALID',
+            format('ttl of segment %s must be positive', v_add[v_ord]), 'add');
+    end if;
+
+    perform 1 from segments.users u
+     where u.id = p_user_id and u.deleted_at is null
+       for no key update;
+    if not found then
+        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
+                                  format('user %s not found', p_user_id), 'user_id');
+    end if;
+
+    -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
+    -- (re-checked after any wait: a segment deleted meanwhile is then not found).
+    perform 1 from segments.segments s
+     where s.deleted_at is null and s.slug = any (v_add || v_remove)
+     order by s.id
+       for share;
+    select r.slug, r.ord into v_bad, v_ord
+      from unnest(v_add || v_remove) with ordinality as r (slug, ord)
+     where not exists (select 1 from segments.segments s
+                        where s.slug = r.slug and s.deleted_at is null)
+     order by r.ord limit 1;
+    if v_bad is not null then
+        perform tally.raise_error('TLNF1', 'SEGMENT_NOT_FOUND',
+            format('segment %s not found', v_bad),
+            case when v_ord <= v_n then 'add' else 'remove' end);
+    end if;
+
+    v_now := clock_timestamp();
+    select r.slug into v_bad
+      from unnest(v_add, p_add_expires_at) as r (slug, expires_at)
+     where r.expires_at <= v_now limit 1;
+    if v_bad is not null then
+        perform tally.raise_error('TLIA1', 'EXPIRES_AT_IN_PAST',
+            format('expiry of segment %s is not in the future', v_bad), 'add');
+    end if;
+
+    -- From here on nothing fails: changes only.
+    -- 1. This user's memberships that have expired end now, dated at their expiry, so
+    --    below they count as absent (a re-add is a new membership).
+    with ended as (
+        delete from segments.memberships m
+         where m.user_id = p_user_id and m.expires_at <= v_now
+        returning m.segment_id, m.expires_at
+    )
+    insert into segments.history (user_id, segment_id, slug, operation, at)
+    select p_user_id, e.segment_id, s.slug, 'remove', e.expires_at
+      from ended e join segments.segments s on s.id = e.segment_id
+     order by e.expires_at;
+
+    -- 2. Removals and adds (disjoint sets of rows), with their history, in one statement
+    --    (a data-modifying WITH runs to completion whether or not it is read).
+    return query
+    with req as (
+        select r.ord::integer as ord, r.slug, true as is_add, s.id as segment_id,
+               coalesce(r.expires_at, v_now + r.ttl) as expires_at
+          from unnest(v_add,
+                      coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
+                      coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
+               with ordinality as r (slug, expires_at, ttl, ord)
+          join segments.segments s on s.slug = r.slug and s.deleted_at is null
+        union all
+        select v_n + r.ord::integer, r.slug, false, s.id, null
+          from unnest(v_remove) with ordinality as r (slug, ord)
+          join segments.segments s on s.slug = r.slug and s.deleted_at is null
+    ),
+    removed as (
+        delete from segments.memberships m
+         using req q
+         where not q.is_add and m.user_id = p_user_id and m.segment_id = q.segment_id
+        returning m.segment_id
+    ),
+    upserted as (
+        insert into segments.memberships as m (user_id, segment_id, expires_at, added_at)
+        select p_user_id, q.segment_id, q.expires_at, v_now
+          from req q where q.is_add
+         order by q.segment_id
+        on conflict on constraint memberships_pkey
+            do update set expires_at = excluded.expires_at
+        returning m.segment_id, (m.xmax = 0) as inserted
+    ),
+    logged as (
+        insert into segments.history (user_id, segment_id, slug, operation, at)
+        select p_user_id, q.segment_id, q.slug, 'remove'::segments.operation, v_now
+          from removed d join req q on q.segment_id = d.segment_id and not q.is_add
+        union all
+        select p_user_id, q.segment_id, q.slug, 'add', v_now
+          from upserted u join req q on q.segment_id = u.segment_id and q.is_add
+         where u.inserted
+        returning 1
+    )
+    select case when q.is_add then 'add' else 'remove' end, q.slug, q.expires_at,
+           case when q.is_add
+                then coalesce((select u.inserted from upserted u
+                                where u.segment_id = q.segment_id), false)
+                else exists (select 1 from removed d where d.segment_id = q.segment_id)
+           end
+      from req q
+     order by q.ord;
+end
+$fn$;
+
+grant execute on function segments.update_user_segments(bigint, text[], text[], timestamptz[], interval[])
+    to tally_app;
