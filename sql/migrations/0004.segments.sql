@@ -62,5 +62,8 @@ create table segments.history (
     at         timestamptz        not null,
     constraint history_pkey primary key (id)
 );
+-- Export reads a month in (at, id) order from this index. Both it and the primary key
+-- grow at their right edge, which keeps a million-row insert cheap; there is no
+-- (user_id, ...) index on purpose: it would be written in random places on every bulk
+-- insert (create_segment's target), and a one-user export filters the month's range.
 create index history_at_idx on segments.history (at, id);
-create index history_user_at_idx on segments.history (user_id, at, id);

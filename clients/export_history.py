@@ -1,0 +1,61 @@
+"""`tally-export-history YEAR MONTH [--user-id N] [-o FILE]`: write a month of segment
+history (SegmentService.ExportHistory) to a CSV file, chunk by chunk as it streams.
+
+    tally-export-history 2023 8 -o history-2023-08.csv --addr 127.0.0.1:50051
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import grpc
+from tally.segments.v1 import segments_pb2 as pb
+from tally.segments.v1 import segments_pb2_grpc as pb_grpc
+
+
+def export(addr: str, year: int, month: int, out: Path, user_id: int | None = None,
+           timeout: float | None = None) -> int:
+    """Stream the export into `out` (written to a temporary name, renamed when
+    complete, so a failed export never leaves a partial file). Returns the bytes written."""
+    request = pb.ExportHistoryRequest(year=year, month=month)
+    if user_id is not None:
+        request.user_id = user_id
+    partial = out.with_name(out.name + ".partial")
+    written = 0
+    try:
+        with grpc.insecure_channel(addr) as channel, partial.open("wb") as f:
+            stub = pb_grpc.SegmentServiceStub(channel)
+            for chunk in stub.ExportHistory(request, timeout=timeout):
+                f.write(chunk.data)
+                written += len(chunk.data)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="tally-export-history",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("year", type=int)
+    parser.add_argument("month", type=int)
+    parser.add_argument("--user-id", type=int, help="only this user's rows")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="file to write (default: segments-history-YYYY-MM.csv)")
+    parser.add_argument("--addr", default=os.environ.get("GRPC_ADDR", "127.0.0.1:50051"),
+                        help="server address (default: GRPC_ADDR or 127.0.0.1:50051)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds")
+    args = parser.parse_args(argv)
+    out = args.output or Path(f"segments-history-{args.year:04d}-{args.month:02d}.csv")
+    try:
+        size = export(args.addr, args.year, args.month, out, args.user_id, args.timeout)
+    except grpc.RpcError as err:
+        sys.exit(f"tally-export-history: {err.code().name}: {err.details()}")
+    print(f"wrote {size} bytes to {out}")
+
+
+if __name__ == "__main__":
+    main()

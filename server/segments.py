@@ -1,0 +1,186 @@
+"""SegmentService: dynamic user segments. Every rule is in sql/segments/; this calls it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from tally.segments.v1 import segments_pb2 as pb
+from tally.segments.v1 import segments_pb2_grpc as pb_grpc
+
+from . import errors
+from .jobs import Job
+
+if TYPE_CHECKING:
+    from .app import App
+
+SERVICE = pb.DESCRIPTOR.services_by_name["SegmentService"].full_name
+
+# Expiry bookkeeping: reads never depend on it (see sql/segments/40_expire_memberships.sql).
+JOBS = [
+    Job(name="segments.expire_memberships", sql="select segments.expire_memberships($1)",
+        every=timedelta(minutes=1)),
+]
+
+# ExportHistory: chunks of about this many bytes, at most this many waiting to be sent.
+# The COPY is read only as fast as the client takes chunks, so a slow client holds the
+# server to EXPORT_QUEUE_CHUNKS * EXPORT_CHUNK_BYTES, never the month.
+EXPORT_CHUNK_BYTES = 64 * 1024
+EXPORT_QUEUE_CHUNKS = 8
+EXPORT_SQL = "select * from segments.export_history($1::integer, $2::integer, $3::bigint)"
+
+
+def _timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _no_nul(field: str, value: str) -> str:
+    # PostgreSQL text cannot hold NUL; SQL would say "invalid byte sequence", not why.
+    if "\x00" in value:
+        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
+                                      "SLUG_INVALID")
+    return value
+
+
+def _percent(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():  # NaN and Infinity would pass as numeric; SQL checks the rest
+        raise errors.invalid_argument("auto_percent", "auto_percent must be a decimal number",
+                                      "AUTO_PERCENT_INVALID")
+    return value
+
+
+def _percent_text(value: Decimal | None) -> str:
+    return "" if value is None else format(value.normalize(), "f")
+
+
+class SegmentService(pb_grpc.SegmentServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+
+    async def CreateUser(self, request: pb.CreateUserRequest, context: Any
+                         ) -> pb.CreateUserResponse:
+        row = await self.pool.fetchrow("select * from segments.create_user($1)",
+                                       request.user_id)
+        return pb.CreateUserResponse(
+            user=pb.User(user_id=row["user_id"], created_at=_timestamp(row["created_at"])),
+            created=row["created"])
+
+    async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
+                         ) -> pb.DeleteUserResponse:
+        ended = await self.pool.fetchval("select segments.delete_user($1)", request.user_id)
+        return pb.DeleteUserResponse(memberships_ended=ended)
+
+    async def CreateSegment(self, request: pb.CreateSegmentRequest, context: Any
+                            ) -> pb.CreateSegmentResponse:
+        percent = _percent(request.auto_percent) if request.HasField("auto_percent") else None
+        row = await self.pool.fetchrow("select * from segments.create_segment($1, $2)",
+                                       _no_nul("slug", request.slug), percent)
+        return pb.CreateSegmentResponse(
+            segment=pb.Segment(id=row["id"], slug=row["slug"],
+                               auto_percent=_percent_text(row["auto_percent"]),
+                               created_at=_timestamp(row["created_at"])),
+            auto_members=row["auto_members"])
+
+    async def DeleteSegment(self, request: pb.DeleteSegmentRequest, context: Any
+                            ) -> pb.DeleteSegmentResponse:
+        ended = await self.pool.fetchval("select segments.delete_segment($1)",
+                                         _no_nul("slug", request.slug))
+        return pb.DeleteSegmentResponse(memberships_ended=ended)
+
+    async def UpdateUserSegments(self, request: pb.UpdateUserSegmentsRequest, context: Any
+                                 ) -> pb.UpdateUserSegmentsResponse:
+        adds = request.add
+        rows = await self.pool.fetch(
+            "select * from segments.update_user_segments($1, $2, $3, $4, $5)",
+            request.user_id,
+            [_no_nul("add", a.slug) for a in adds],
+            [_no_nul("remove", s) for s in request.remove],
+            [a.expires_at.ToDatetime(tzinfo=UTC) if a.HasField("expires_at") else None
+             for a in adds],
+            [a.ttl.ToTimedelta() if a.HasField("ttl") else None for a in adds],
+        )
+        reply = pb.UpdateUserSegmentsResponse()
+        for r in rows:
+            if r["operation"] == "add":
+                reply.added.append(pb.AddedSegment(slug=r["slug"], added=r["changed"],
+                                                   expires_at=_timestamp(r["expires_at"])))
+            else:
+                reply.removed.append(pb.RemovedSegment(slug=r["slug"], removed=r["changed"]))
+        return reply
+
+    async def GetUserSegments(self, request: pb.GetUserSegmentsRequest, context: Any
+                              ) -> pb.GetUserSegmentsResponse:
+        rows = await self.pool.fetch("select * from segments.user_segments($1)",
+                                     request.user_id)
+        return pb.GetUserSegmentsResponse(user_id=request.user_id, segments=[
+            pb.Membership(slug=r["slug"], expires_at=_timestamp(r["expires_at"]),
+                          added_at=_timestamp(r["added_at"]))
+            for r in rows])
+
+    async def ExportHistory(self, request: pb.ExportHistoryRequest, context: Any
+                            ) -> AsyncIterator[pb.ExportHistoryChunk]:
+        user_id = request.user_id if request.HasField("user_id") else None
+        async for data in self._copy_chunks(request.year, request.month, user_id):
+            yield pb.ExportHistoryChunk(data=data)
+
+    async def _copy_chunks(self, year: int, month: int, user_id: int | None
+                           ) -> AsyncIterator[bytes]:
+        """COPY the export out of PostgreSQL into a bounded queue of whole-row chunks.
+
+        asyncpg hands the sink whole CopyData rows; while the queue is full the sink
+        waits, asyncpg stops reading the socket and PostgreSQL stops sending.
+        """
+        queue: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(
+            maxsize=EXPORT_QUEUE_CHUNKS)
+        pending = bytearray()
+
+        async def sink(data: bytes) -> None:
+            pending.extend(data)
+            if len(pending) >= EXPORT_CHUNK_BYTES:
+                await queue.put(bytes(pending))
+                pending.clear()
+
+        async def produce() -> None:
+            try:
+                async with self.pool.acquire() as conn:
+                    await conn.copy_from_query(EXPORT_SQL, year, month, user_id, output=sink,
+                                               format="csv", delimiter=";", header=True)
+                if pending:
+                    await queue.put(bytes(pending))
+                await queue.put(None)
+            except Exception as exc:
+                await queue.put(exc)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            if not producer.done():  # the client went away: stop the COPY
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await producer
+
+
+def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+    pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server)
+    return [SERVICE]
