@@ -1,0 +1,34 @@
+-- segments.delete_user: every membership ends, with history.
+begin;
+set local role tally_app;
+select plan(7);
+
+do $$ begin
+    perform segments.create_user(9100000101);
+    perform segments.create_segment('du_a');
+    perform segments.create_segment('du_b');
+    perform segments.create_segment('du_auto', 100);  -- 9100000101 existed: it gets it
+    perform segments.update_user_segments(9100000101, array['du_a', 'du_b'],
+                                          p_add_ttls => array[null, interval '1 hour']);
+end $$;
+select is(segments.delete_user(9100000101), 3, 'three memberships end');
+select throws_ok($$select segments.user_segments(9100000101)$$, 'TLNF1',
+    'user 9100000101 not found', 'a deleted user is not found');
+select results_eq(
+    $$select segment, operation from segments.export_history(
+          extract(year from clock_timestamp() at time zone 'UTC')::int,
+          extract(month from clock_timestamp() at time zone 'UTC')::int, 9100000101)
+       where operation = 'remove' order by segment$$,
+    $$values ('du_a'::text, 'remove'::text), ('du_auto', 'remove'), ('du_b', 'remove')$$,
+    'a remove row for each, automatic included');
+select throws_ok($$select segments.delete_user(9100000101)$$, 'TLNF1',
+    'user 9100000101 not found', 'deleting twice');
+select throws_ok($$select segments.delete_user(9100000199)$$, 'TLNF1',
+    'user 9100000199 not found', 'unknown user');
+select throws_ok($$select segments.delete_user(-1)$$, 'TLIA1',
+    'user_id must be a positive id', 'negative user id');
+select throws_ok($$select segments.update_user_segments(9100000101, array['du_a'])$$, 'TLNF1',
+    'user 9100000101 not found', 'a deleted user cannot be updated');
+
+select * from finish();
+rollback;
