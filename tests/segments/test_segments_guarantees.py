@@ -1,0 +1,190 @@
+"""The guarantees of issue 4 under real concurrency, real time and real volume."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import random
+import time
+from datetime import UTC, datetime
+
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from tally.segments.v1 import segments_pb2 as pb
+
+from tests.segments.conftest import new_slug, new_user_id
+
+
+async def export_rows(stub, year: int, month: int, user_id: int | None = None) -> list[list[str]]:
+    request = pb.ExportHistoryRequest(year=year, month=month)
+    if user_id is not None:
+        request.user_id = user_id
+    data = b"".join([c.data async for c in stub.ExportHistory(request)]).decode()
+    return list(csv.reader(io.StringIO(data), delimiter=";"))[1:]
+
+
+async def test_concurrent_updates_equal_a_serial_order(stub, admin_db):
+    """50 concurrent UpdateUserSegments on one user with overlapping adds and removes."""
+    user_id = new_user_id()
+    await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    pool = [new_slug("cc") for _ in range(6)]
+    for slug in pool:
+        await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
+    rng = random.Random(4)
+    requests = []
+    for _ in range(50):
+        picked = rng.sample(pool, 4)
+        requests.append(pb.UpdateUserSegmentsRequest(
+            user_id=user_id, add=[pb.SegmentToAdd(slug=s) for s in picked[:2]],
+            remove=picked[2:]))
+    replies = await asyncio.gather(*(stub.UpdateUserSegments(r) for r in requests))
+
+    final = {m.slug for m in
+             (await stub.GetUserSegments(pb.GetUserSegmentsRequest(user_id=user_id))).segments}
+
+    # 1. The history replays to the final state.
+    history = admin_db.execute(
+        "select slug, operation::text, at from segments.history where user_id = %s"
+        " order by at, id", (user_id,)).fetchall()
+    replayed: set[str] = set()
+    for slug, op, _ in history:
+        assert (slug not in replayed) if op == "add" else (slug in replayed), \
+            f"history {op}s {slug} in a state where that is impossible"
+        (replayed.add if op == "add" else replayed.discard)(slug)
+    assert replayed == final
+
+    # 2. Some serial order of the 50 calls explains every reply. Calls that changed
+    # something are ordered by their history time (each call's rows share one instant,
+    # taken while it held the user's lock); each reply must match the state before it.
+    # Calls that changed nothing must fit some state along that sequence.
+    def changes(reply: pb.UpdateUserSegmentsResponse) -> frozenset[tuple[str, str]]:
+        return frozenset([(a.slug, "add") for a in reply.added if a.added]
+                         + [(r.slug, "remove") for r in reply.removed if r.removed])
+
+    def fits(reply: pb.UpdateUserSegmentsResponse, state: set[str] | frozenset[str]) -> bool:
+        return (all(a.added == (a.slug not in state) for a in reply.added)
+                and all(r.removed == (r.slug in state) for r in reply.removed))
+
+    groups: dict[datetime, set[tuple[str, str]]] = {}
+    for slug, op, at in history:
+        groups.setdefault(at, set()).add((slug, op))
+    by_change: dict[frozenset[tuple[str, str]], list[int]] = {}
+    for i, reply in enumerate(replies):
+        if changes(reply):
+            by_change.setdefault(changes(reply), []).append(i)
+    assert sum(len(v) for v in by_change.values()) == len(groups), \
+        "one history instant per call that changed something"
+    state: set[str] = set()
+    states = [frozenset(state)]
+    for at in sorted(groups):
+        # Among the replies that made exactly these changes, one must have seen this
+        # state (replies with the same changes leave the same state behind).
+        candidates = by_change.get(frozenset(groups[at]), [])
+        fitting = [i for i in candidates if fits(replies[i], state)]
+        assert fitting, f"no reply made the changes at {at} from state {state}"
+        candidates.remove(fitting[0])
+        reply = replies[fitting[0]]
+        state |= {a.slug for a in reply.added}
+        state -= {r.slug for r in reply.removed}
+        states.append(frozenset(state))
+    assert state == final
+    for reply in replies:
+        if not changes(reply):
+            assert any(fits(reply, s) for s in states), \
+                "a reply that changed nothing fits no state of the serial order"
+
+
+async def test_ttl_membership_is_returned_before_expiry_and_never_after(stub, admin_db):
+    user_id = new_user_id()
+    await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    slug = new_slug("ttl")
+    await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
+    reply = await stub.UpdateUserSegments(pb.UpdateUserSegmentsRequest(
+        user_id=user_id, add=[pb.SegmentToAdd(slug=slug, ttl=Duration(seconds=2))]))
+    expires = reply.added[0].expires_at.ToDatetime(tzinfo=UTC)
+
+    # Ask continuously from before the expiry until well after it. The server and the
+    # test share a clock: an answer that left before the expiry must have the segment,
+    # a call sent after it must not.
+    seen_before = seen_after = 0
+    while True:
+        sent = datetime.now(UTC)
+        got = await stub.GetUserSegments(pb.GetUserSegmentsRequest(user_id=user_id))
+        answered = datetime.now(UTC)
+        has = slug in {m.slug for m in got.segments}
+        if answered < expires:
+            assert has, "returned before its expiry"
+            seen_before += 1
+        elif sent > expires:
+            assert not has, f"returned after its expiry ({sent} > {expires})"
+            seen_after += 1
+        if (sent - expires).total_seconds() > 0.5:
+            break
+    assert seen_before > 0 and seen_after > 0
+
+    # The removal is in the history at its expiry time, before and after the sweep.
+    expected = [[str(user_id), slug, "add"], [str(user_id), slug, "remove"]]
+    stamp = expires.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    for sweep in (False, True):
+        if sweep:
+            admin_db.execute("select segments.expire_memberships(now())")
+            assert admin_db.execute(
+                "select count(*) from segments.memberships where user_id = %s",
+                (user_id,)).fetchone()[0] == 0
+        rows = await export_rows(stub, expires.year, expires.month, user_id)
+        assert [r[:3] for r in rows] == expected
+        assert rows[1][3] == stamp
+
+
+@pytest.mark.slow
+async def test_auto_percent_is_deterministic_and_reaches_later_users(stub, admin_db):
+    """100,000 users and a 25 % segment: 24-26 % of them, the same set on repeated reads
+    and after more users are added."""
+    first = new_user_id() + 500_000
+    admin_db.execute("insert into segments.users (id) select g from generate_series(%s, %s) g",
+                     (first, first + 99_999))
+    slug = new_slug("pct")
+    reply = await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug, auto_percent="25"))
+    try:
+        members_sql = (
+            "select m.user_id from segments.memberships m join segments.segments s"
+            " on s.id = m.segment_id where s.slug = %s and s.deleted_at is null"
+            " and m.user_id between %s and %s")
+
+        def members(last: int) -> set[int]:
+            return {r[0] for r in admin_db.execute(members_sql, (slug, first, last))}
+
+        chosen = members(first + 99_999)
+        assert 24_000 <= len(chosen) <= 26_000, len(chosen)
+        assert reply.auto_members >= len(chosen)
+
+        # Repeated reads over gRPC agree, user by user, with the stored set.
+        sample = random.Random(7).sample(range(first, first + 100_000), 300)
+        for _ in range(2):
+            answers = await asyncio.gather(*(
+                stub.GetUserSegments(pb.GetUserSegmentsRequest(user_id=u)) for u in sample))
+            got = {u for u, a in zip(sample, answers, strict=True)
+                   if slug in {m.slug for m in a.segments}}
+            assert got == chosen & set(sample)
+
+        # 20,000 more users (through create_user, as CreateUser does) and a few over gRPC.
+        admin_db.execute("select count(*) from generate_series(%s, %s) g,"
+                         " segments.create_user(g) c", (first + 100_000, first + 119_989))
+        for u in range(first + 119_990, first + 120_000):
+            await stub.CreateUser(pb.CreateUserRequest(user_id=u))
+        after = members(first + 119_999)
+        assert after & set(range(first, first + 100_000)) == chosen, "the first set is unchanged"
+        assert 0.24 <= len(after) / 120_000 <= 0.26, len(after)
+        expected_new = {r[0] for r in admin_db.execute(
+            "select g from generate_series(%s, %s) g where segments._auto_bucket(g, %s) < 2500",
+            (first + 100_000, first + 119_999, slug))}
+        assert after - chosen == expected_new, "later users get it by the same rule"
+        history = admin_db.execute(
+            "select count(*) from segments.history where slug = %s and operation = 'add'"
+            " and user_id between %s and %s", (slug, first, first + 119_999)).fetchone()[0]
+        assert history == len(after), "every automatic membership has its history row"
+    finally:
+        started = time.monotonic()
+        await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
+        assert time.monotonic() - started < 60
