@@ -7,7 +7,7 @@ do $$ begin
     perform segments.create_user(9100000101);
     perform segments.create_segment('du_a');
     perform segments.create_segment('du_b');
-    perform segments.create_segment('du_auto54', 1);  -- 9100000101's bucket is < 100
+    perform segments.create_segment('du_auto161', 1);  -- 9100000101's bucket is < 100
     perform segments.update_user_segments(9100000101, array['du_a', 'du_b'],
                                           p_add_ttls => array[null, interval '1 hour']);
 end $$;
@@ -19,7 +19,7 @@ select results_eq(
           extract(year from clock_timestamp() at time zone 'UTC')::int,
           extract(month from clock_timestamp() at time zone 'UTC')::int, 9100000101)
        where operation = 'remove' order by segment$$,
-    $$values ('du_a'::text, 'remove'::text), ('du_auto54', 'remove'), ('du_b', 'remove')$$,
+    $$values ('du_a'::text, 'remove'::text), ('du_auto161', 'remove'), ('du_b', 'remove')$$,
     'a remove row for each, automatic included');
 select throws_ok($$select segments.delete_user(9100000101)$$, 'TLNF1',
     'user 9100000101 not found', 'deleting twice');

@@ -84,9 +84,9 @@ select results_eq($$select * from segments.user_segments(9100000401)$$, $$select
     'after all those errors the memberships are as they were');
 
 -- An automatic segment can be removed, and stays removed for later users too.
-do $$ begin perform segments.create_segment('us_auto30', 1); end $$;
+do $$ begin perform segments.create_segment('us_auto158', 1); end $$;
 select results_eq(
-    $$select operation, changed from segments.update_user_segments(9100000401, '{}', array['us_auto30'])$$,
+    $$select operation, changed from segments.update_user_segments(9100000401, '{}', array['us_auto158'])$$,
     $$values ('remove'::text, true)$$, 'an automatic membership can be removed');
 
 select * from finish();

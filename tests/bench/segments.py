@@ -1,0 +1,201 @@
+"""Segments at volume: 1,000,000 users x 10 segments loaded by SQL, then
+
+(a) GetUserSegments over gRPC (k6, --vus virtual users, --duration s), with pgbench
+    calling segments.user_segments the same way as the reference; target p99 < 5 ms;
+(b) CreateSegment with auto_percent 50 over the 1,000,000 users; target < 3 s;
+(c) ExportHistory of a month with 1,000,000 rows, streamed to a client that counts the
+    rows; target < 5 s, server memory (RSS of all server processes) growing < 100 MB.
+
+    python -m tests.bench segments [--users 1000000] [--vus 64] [--duration 20]
+                                   [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import psycopg
+from tally.segments.v1 import segments_pb2 as pb
+from tally.segments.v1 import segments_pb2_grpc as pb_grpc
+
+from tests.bench.common import fresh_database, machine, run_k6, run_pgbench
+from tests.support import ServerProcess
+
+K6_SCRIPT = """
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+
+export const options = {
+  scenarios: { read: { executor: 'constant-vus', vus: Number(__ENV.VUS),
+                       duration: __ENV.DURATION + 's' } },
+  summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
+};
+
+const client = new grpc.Client();
+const users = Number(__ENV.USERS);
+
+export default function () {
+  if (__ITER === 0) client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
+  const res = client.invoke('tally.segments.v1.SegmentService/GetUserSegments', {
+    user_id: 1 + Math.floor(Math.random() * users),
+  });
+  check(res, { ok: (r) => r && r.status === grpc.StatusOK });
+}
+"""
+
+PGBENCH_SCRIPT = """\\set u random(1, :users)
+select * from segments.user_segments(:u);
+"""
+
+EXPORT_YEAR, EXPORT_MONTH = 2023, 8
+
+
+def load(url: str, users: int) -> dict[str, float]:
+    """Users, 10 segments (each user in each with probability 0.3, a tenth of those with
+    an expiry a year ahead) and a month (2023-08) of history with `users` rows."""
+    timings: dict[str, float] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        def step(name: str, sql: str, *params: object) -> None:
+            started = time.perf_counter()
+            conn.execute(sql, params or None)
+            timings[name] = time.perf_counter() - started
+
+        step("users", "insert into segments.users (id, created_at)"
+             " select g, '2023-07-01' from generate_series(1, %s) g", users)
+        step("segments", "select segments.create_segment('BENCH_' || i)"
+             " from generate_series(1, 10) i")
+        step("memberships", """
+            insert into segments.memberships (user_id, segment_id, expires_at, added_at)
+            select u.id, s.id,
+                   case when u.id % 10 = 0 then clock_timestamp() + interval '1 year' end,
+                   '2023-07-01'
+              from segments.users u cross join segments.segments s
+             where s.slug like 'BENCH\\_%%'
+               and segments._auto_bucket(u.id, s.slug) < 3000""")
+        step("history", """
+            insert into segments.history (user_id, segment_id, slug, operation, at)
+            select 1 + g %% %s, 1 + g %% 10, 'BENCH_' || (1 + g %% 10),
+                   case when g %% 3 = 0 then 'remove' else 'add' end::segments.operation,
+                   timestamptz '2023-08-01 00:00:00+00' + (g * interval '2.6 seconds')
+              from generate_series(0, %s - 1) g""", users, users)
+        step("analyze", "analyze")
+    return timings
+
+
+def server_rss_kib(root_pid: int) -> int:
+    """Resident memory of the server process and its children (the workers), in KiB."""
+    pids = [root_pid]
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def bench_create_segment(addr: str, runs: int = 2) -> list[tuple[float, int]]:
+    results = []
+    with grpc.insecure_channel(addr) as channel:
+        stub = pb_grpc.SegmentServiceStub(channel)
+        for i in range(runs):
+            started = time.perf_counter()
+            reply = stub.CreateSegment(pb.CreateSegmentRequest(
+                slug=f"BENCH_AUTO50_{i}", auto_percent="50"), timeout=300)
+            results.append((time.perf_counter() - started, reply.auto_members))
+    return results
+
+
+def bench_export(addr: str, root_pid: int) -> tuple[float, int, int, int, int]:
+    """Seconds, rows, bytes, RSS before (KiB), peak RSS during (KiB)."""
+    before = server_rss_kib(root_pid)
+    peak = before
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, server_rss_kib(root_pid))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    rows = size = 0
+    started = time.perf_counter()
+    with grpc.insecure_channel(addr) as channel:
+        stub = pb_grpc.SegmentServiceStub(channel)
+        for chunk in stub.ExportHistory(
+                pb.ExportHistoryRequest(year=EXPORT_YEAR, month=EXPORT_MONTH), timeout=300):
+            rows += chunk.data.count(b"\n")
+            size += len(chunk.data)
+    seconds = time.perf_counter() - started
+    done.set()
+    watcher.join()
+    return seconds, rows - 1, size, before, peak
+
+
+def run(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench segments")
+    parser.add_argument("--users", type=int, default=1_000_000)
+    parser.add_argument("--vus", type=int, default=64)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    url = fresh_database()
+    timings = load(url, args.users)
+    with psycopg.connect(url) as conn:
+        memberships, history = conn.execute(
+            "select (select count(*) from segments.memberships),"
+            " (select count(*) from segments.history)").fetchone()
+    print(f"setup: {machine()}; server --workers {args.workers}, rate limit off; "
+          f"{args.users:,} users x 10 segments ({memberships:,} memberships, each user in "
+          f"each segment with p = 0.3, 10 % with an expiry), {history:,} history rows in "
+          f"{EXPORT_YEAR}-{EXPORT_MONTH:02d}; loaded by SQL in "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()), flush=True)
+
+    server = ServerProcess(url, workers=args.workers).start()
+    assert server.proc is not None
+    try:
+        print(f"\n(a) GetUserSegments, {args.vus} virtual users, {args.duration} s, "
+              "random user of all", flush=True)
+        grpc_result = run_k6("GetUserSegments gRPC (k6)", K6_SCRIPT, {
+            "ADDR": server.addr, "VUS": str(args.vus), "DURATION": str(args.duration),
+            "USERS": str(args.users)})
+        print(grpc_result.line(), flush=True)
+        sql_result = run_pgbench("user_segments pgbench", PGBENCH_SCRIPT, url,
+                                 clients=args.vus, seconds=args.duration,
+                                 defines={"users": str(args.users)})
+        print(sql_result.line(), flush=True)
+        ratio = grpc_result.rate / sql_result.rate if sql_result.rate else 0.0
+        verdict = "meets" if grpc_result.p99_ms < 5 and grpc_result.errors == 0 else "MISSES"
+        print(f"  gRPC/SQL throughput {ratio:.2f}x; gRPC p99 {grpc_result.p99_ms:.2f} ms "
+              f"(target < 5 ms) -> {verdict}", flush=True)
+
+        print(f"\n(b) CreateSegment auto_percent 50 over {args.users:,} users", flush=True)
+        for seconds, members in bench_create_segment(server.addr):
+            verdict = "meets" if seconds < 3 else "MISSES"
+            print(f"  {seconds:.2f} s, {members:,} members and history rows "
+                  f"(target < 3 s) -> {verdict}", flush=True)
+
+        print(f"\n(c) ExportHistory {EXPORT_YEAR}-{EXPORT_MONTH:02d}", flush=True)
+        seconds, rows, size, before, peak = bench_export(server.addr, server.proc.pid)
+        growth_mb = (peak - before) / 1024
+        verdict = "meets" if seconds < 5 and growth_mb < 100 else "MISSES"
+        print(f"  {rows:,} rows, {size / 2**20:.1f} MiB in {seconds:.2f} s "
+              f"({rows / seconds:,.0f} rows/s); server RSS {before / 1024:.0f} MB before, "
+              f"{peak / 1024:.0f} MB at peak: +{growth_mb:.1f} MB "
+              f"(targets < 5 s, < 100 MB) -> {verdict}", flush=True)
+    finally:
+        server.stop()
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (shared machine)")
