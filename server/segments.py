@@ -34,6 +34,9 @@ JOBS = [
 EXPORT_CHUNK_BYTES = 64 * 1024
 EXPORT_QUEUE_CHUNKS = 8
 EXPORT_SQL = "select * from segments.export_history($1::integer, $2::integer, $3::bigint)"
+# asyncpg counts the time spent waiting for a slow client against the COPY's timeout
+# (the pool's default is 30 s); the client's own deadline is the real limit.
+EXPORT_TIMEOUT_SECONDS = 3600.0
 
 
 def _timestamp(value: datetime | None) -> Timestamp | None:
@@ -158,7 +161,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
             try:
                 async with self.pool.acquire() as conn:
                     await conn.copy_from_query(EXPORT_SQL, year, month, user_id, output=sink,
-                                               format="csv", delimiter=";", header=True)
+                                               format="csv", delimiter=";", header=True,
+                                               timeout=EXPORT_TIMEOUT_SECONDS)
                 if pending:
                     await queue.put(bytes(pending))
                 await queue.put(None)
