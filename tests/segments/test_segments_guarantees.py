@@ -9,6 +9,8 @@ import random
 import time
 from datetime import UTC, datetime
 
+import grpc
+import psycopg
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from tally.segments.v1 import segments_pb2 as pb
@@ -188,3 +190,86 @@ async def test_auto_percent_is_deterministic_and_reaches_later_users(stub, admin
         started = time.monotonic()
         await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
         assert time.monotonic() - started < 60
+
+
+async def test_delete_segment_racing_updates_leaves_no_orphan(stub, admin_db):
+    """DeleteSegment while 30 updates add the same segment: every add either lands before
+    the deletion (and is removed by it, with history) or fails NOT_FOUND."""
+    slug = new_slug("race")
+    await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
+    users = [new_user_id() for _ in range(30)]
+    for u in users:
+        await stub.CreateUser(pb.CreateUserRequest(user_id=u))
+
+    async def add(u: int) -> bool:
+        try:
+            await stub.UpdateUserSegments(pb.UpdateUserSegmentsRequest(
+                user_id=u, add=[pb.SegmentToAdd(slug=slug)]))
+            return True
+        except grpc.aio.AioRpcError as err:
+            assert err.code() == grpc.StatusCode.NOT_FOUND, err.details()
+            return False
+
+    calls = [add(u) for u in users[:15]]
+    calls.append(stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug)))
+    calls += [add(u) for u in users[15:]]
+    results = await asyncio.gather(*calls)
+    deleted = results[15]
+    added = [*results[:15], *results[16:]]
+    assert admin_db.execute(
+        "select count(*) from segments.memberships m join segments.segments s"
+        " on s.id = m.segment_id where s.slug = %s", (slug,)).fetchone()[0] == 0
+    assert deleted.memberships_ended == sum(added)
+    for u, ok in zip(users, added, strict=True):
+        ops = [r[0] for r in admin_db.execute(
+            "select operation::text from segments.history where user_id = %s and slug = %s"
+            " order by at, id", (u, slug))]
+        assert ops == (["add", "remove"] if ok else [])
+
+
+def test_expiry_job_runs_as_the_application_role(database_url):
+    """The declared job's SQL runs as tally_app with the scheduled time as $1, twice."""
+    from server.config import APP_ROLE, with_user
+    from server.segments import JOBS
+
+    (job,) = JOBS
+    assert job.name == "segments.expire_memberships" and job.every is not None
+    with psycopg.connect(with_user(database_url, APP_ROLE), autocommit=True) as conn:
+        sql = job.sql.replace("$1", "%s")
+        for _ in range(2):
+            ended = conn.execute(sql, (datetime.now(UTC),)).fetchone()[0]
+            assert ended >= 0
+
+
+async def test_update_waits_for_a_segment_being_deleted(stub, admin_db, database_url):
+    """Deterministic form of the race above: while a DeleteSegment transaction is open,
+    an update adding that segment waits for it, then finds it gone. (Without the
+    FOR SHARE lock the update would add a membership the deletion never sees.)"""
+    from server.config import APP_ROLE, with_user
+
+    slug = new_slug("held")
+    await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
+    user_id = new_user_id()
+    await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    with psycopg.connect(with_user(database_url, APP_ROLE)) as deleter:
+        deleter_pid = deleter.execute("select pg_backend_pid()").fetchone()[0]
+        deleter.execute("select segments.delete_segment(%s)", (slug,))  # not committed
+        update = asyncio.ensure_future(stub.UpdateUserSegments(pb.UpdateUserSegmentsRequest(
+            user_id=user_id, add=[pb.SegmentToAdd(slug=slug)])))
+        deadline = time.monotonic() + 30
+        while not update.done():
+            blocked = admin_db.execute(
+                "select count(*) from pg_stat_activity where %s = any(pg_blocking_pids(pid))",
+                (deleter_pid,)).fetchone()[0]
+            if blocked:
+                break
+            assert time.monotonic() < deadline, "the update neither finished nor waited"
+            await asyncio.sleep(0.01)
+        assert not update.done(), "the update did not wait for the deletion"
+        deleter.commit()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await update
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert admin_db.execute(
+        "select count(*) from segments.memberships where user_id = %s",
+        (user_id,)).fetchone()[0] == 0
