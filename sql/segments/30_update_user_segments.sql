@@ -17,7 +17,8 @@
 -- Returns one row per slug: operation 'add' (changed: a new membership) or 'remove'
 -- (changed: the user had it), in request order, adds first.
 -- TLIA1 USER_ID_INVALID, SLUG_INVALID, SLUG_REPEATED, SLUG_IN_ADD_AND_REMOVE,
---   EXPIRY_AMBIGUOUS, TTL_INVALID, EXPIRES_AT_IN_PAST, BATCH_SHAPE_INVALID;
+--   EXPIRY_AMBIGUOUS, TTL_INVALID, EXPIRES_AT_IN_PAST, EXPIRY_OUT_OF_RANGE,
+--   BATCH_SHAPE_INVALID;
 -- TLNF1 USER_NOT_FOUND, SEGMENT_NOT_FOUND (the message names the slug).
 --   select * from segments.update_user_segments(42, array['AVITO_VOICE_MESSAGES'],
 --                                               array['AVITO_DISCOUNT_30']);
@@ -114,6 +115,15 @@ begin
     if v_bad is not null then
         perform tally.raise_error('TLIA1', 'EXPIRES_AT_IN_PAST',
             format('expiry of segment %s is not in the future', v_bad), 'add');
+    end if;
+    -- Clients (protobuf Timestamp, most languages' date types) end at year 9999.
+    select r.slug into v_bad
+      from unnest(v_add, p_add_expires_at, p_add_ttls) as r (slug, expires_at, ttl)
+     where coalesce(r.expires_at, v_now + r.ttl) >= timestamptz '10000-01-01 00:00:00+00'
+     limit 1;
+    if v_bad is not null then
+        perform tally.raise_error('TLIA1', 'EXPIRY_OUT_OF_RANGE',
+            format('expiry of segment %s must be before the year 10000', v_bad), 'add');
     end if;
 
     -- From here on nothing fails: changes only.

@@ -205,6 +205,8 @@ async def test_update_user_segments_errors_change_nothing(stub, admin_db):
         (dict(add=[pb.SegmentToAdd(slug=b, expires_at=past)]), INVALID, "EXPIRES_AT_IN_PAST"),
         (dict(add=[pb.SegmentToAdd(slug=b, ttl=Duration(seconds=-5))]), INVALID, "TTL_INVALID"),
         (dict(add=[pb.SegmentToAdd(slug=b, ttl=Duration())]), INVALID, "TTL_INVALID"),
+        (dict(add=[pb.SegmentToAdd(slug=b, ttl=Duration(seconds=315_000_000_000))]), INVALID,
+         "EXPIRY_OUT_OF_RANGE"),
         (dict(add=[pb.SegmentToAdd(slug="no way")], remove=[a]), INVALID, "SLUG_INVALID"),
         (dict(remove=["nul\x00"]), INVALID, "SLUG_INVALID"),
     ]

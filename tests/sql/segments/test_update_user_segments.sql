@@ -1,7 +1,7 @@
 -- segments.update_user_segments: one transaction, validated first, reported per slug.
 begin;
 set local role tally_app;
-select plan(27);
+select plan(29);
 
 do $$ begin
     perform segments.create_user(9100000401);
@@ -67,6 +67,12 @@ select throws_ok($$select segments.update_user_segments(9100000401, '{}', array[
 select throws_ok($$select segments.update_user_segments(9100000401, array['us_c'],
     p_add_expires_at => array['2000-01-01'::timestamptz])$$,
     'TLIA1', 'expiry of segment us_c is not in the future', 'an expiry in the past');
+select throws_ok($$select segments.update_user_segments(9100000401, array['us_c'],
+    p_add_expires_at => array['infinity'::timestamptz])$$,
+    'TLIA1', 'expiry of segment us_c must be before the year 10000', 'an infinite expiry');
+select throws_ok($$select segments.update_user_segments(9100000401, array['us_c'],
+    p_add_ttls => array[interval '9000 years'])$$,
+    'TLIA1', 'expiry of segment us_c must be before the year 10000', 'a ttl beyond 9999');
 select throws_ok($$select segments.update_user_segments(9100000401, array['us_c'],
     p_add_ttls => array[interval '0'])$$,
     'TLIA1', 'ttl of segment us_c must be positive', 'a zero ttl');
