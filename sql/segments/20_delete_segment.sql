@@ -16,16 +16,19 @@ declare
     v_count bigint;
 begin
     perform segments._check_slug(p_slug);
-    -- The row lock (FOR NO KEY UPDATE) conflicts with the FOR SHARE that
-    -- update_user_segments and create_user take on a segment before adding to it.
-    update segments.segments s
-       set deleted_at = clock_timestamp()
+    -- The row lock conflicts with the FOR SHARE that update_user_segments and
+    -- create_user take on a segment before adding to it. "Now" is read only once it is
+    -- held: an UPDATE that waited for a FOR SHARE would keep the time from before the
+    -- wait, and date the removals before the adds it waited for.
+    select s.id into v_id from segments.segments s
      where s.slug = p_slug and s.deleted_at is null
-    returning s.id, s.deleted_at into v_id, v_now;
+       for update;
     if v_id is null then
         perform tally.raise_error('TLNF1', 'SEGMENT_NOT_FOUND',
                                   format('segment %s not found', p_slug), 'slug');
     end if;
+    v_now := clock_timestamp();
+    update segments.segments s set deleted_at = v_now where s.id = v_id;
 
     with ended as (
         delete from segments.memberships m

@@ -14,14 +14,17 @@ declare
     v_count integer;
 begin
     perform segments._check_user_id(p_user_id);
-    update segments.users u
-       set deleted_at = clock_timestamp()
+    -- Lock first, then read the time (see delete_segment: an UPDATE that waits keeps
+    -- the time from before the wait).
+    perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
-    returning u.deleted_at into v_now;
-    if v_now is null then
+       for no key update;
+    if not found then
         perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
                                   format('user %s not found', p_user_id), 'user_id');
     end if;
+    v_now := clock_timestamp();
+    update segments.users u set deleted_at = v_now where u.id = p_user_id;
 
     with ended as (
         delete from segments.memberships m

@@ -44,6 +44,9 @@ declare
     v_slug text;
     v_bad text;
     v_ord integer;
+    v_field text := 'add';
+    v_ids bigint[];
+    v_slugs text[];
 begin
     perform segments._check_user_id(p_user_id);
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
@@ -60,10 +63,11 @@ begin
     select a into v_bad from unnest(v_add) a group by a having count(*) > 1 limit 1;
     if v_bad is null then
         select r into v_bad from unnest(v_remove) r group by r having count(*) > 1 limit 1;
+        v_field := 'remove';
     end if;
     if v_bad is not null then
         perform tally.raise_error('TLIA1', 'SLUG_REPEATED',
-                                  format('segment %s is listed twice', v_bad), 'add');
+                                  format('segment %s is listed twice', v_bad), v_field);
     end if;
     select a into v_bad from unnest(v_add) a where a = any (v_remove) limit 1;
     if v_bad is not null then
@@ -92,15 +96,18 @@ begin
     end if;
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
-    -- (re-checked after any wait: a segment deleted meanwhile is then not found).
-    perform 1 from segments.segments s
-     where s.deleted_at is null and s.slug = any (v_add || v_remove)
-     order by s.id
-       for share;
+    -- (re-checked after any wait: a segment deleted meanwhile is then not found). Only
+    -- these locked rows are used below.
+    select coalesce(array_agg(l.id order by l.id), '{}'),
+           coalesce(array_agg(l.slug order by l.id), '{}')
+      into v_ids, v_slugs
+      from (select s.id, s.slug from segments.segments s
+             where s.deleted_at is null and s.slug = any (v_add || v_remove)
+             order by s.id
+               for share) l;
     select r.slug, r.ord into v_bad, v_ord
       from unnest(v_add || v_remove) with ordinality as r (slug, ord)
-     where not exists (select 1 from segments.segments s
-                        where s.slug = r.slug and s.deleted_at is null)
+     where r.slug <> all (v_slugs)
      order by r.ord limit 1;
     if v_bad is not null then
         perform tally.raise_error('TLNF1', 'SEGMENT_NOT_FOUND',
@@ -149,11 +156,11 @@ begin
                       coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
                       coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
                with ordinality as r (slug, expires_at, ttl, ord)
-          join segments.segments s on s.slug = r.slug and s.deleted_at is null
+          join unnest(v_ids, v_slugs) as s (id, slug) on s.slug = r.slug
         union all
         select v_n + r.ord::integer, r.slug, false, s.id, null
           from unnest(v_remove) with ordinality as r (slug, ord)
-          join segments.segments s on s.slug = r.slug and s.deleted_at is null
+          join unnest(v_ids, v_slugs) as s (id, slug) on s.slug = r.slug
     ),
     removed as (
         delete from segments.memberships m
