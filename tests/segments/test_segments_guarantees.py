@@ -273,3 +273,27 @@ async def test_update_waits_for_a_segment_being_deleted(stub, admin_db, database
     assert admin_db.execute(
         "select count(*) from segments.memberships where user_id = %s",
         (user_id,)).fetchone()[0] == 0
+
+
+async def test_users_created_during_an_automatic_segment_never_miss_it(stub, admin_db):
+    """CreateSegment(auto 50 %) racing 40 CreateUser: every one of those users ends up
+    with the segment exactly when its bucket says so, with one history row."""
+    slug = new_slug("autorace")
+    users = [new_user_id() for _ in range(40)]
+    calls = [stub.CreateUser(pb.CreateUserRequest(user_id=u)) for u in users[:20]]
+    calls.append(stub.CreateSegment(pb.CreateSegmentRequest(slug=slug, auto_percent="50")))
+    calls += [stub.CreateUser(pb.CreateUserRequest(user_id=u)) for u in users[20:]]
+    await asyncio.gather(*calls)
+    try:
+        rows = admin_db.execute(
+            "select u, segments._auto_bucket(u, %s) < 5000,"
+            "       exists (select 1 from segments.memberships m join segments.segments s"
+            "                on s.id = m.segment_id where s.slug = %s and m.user_id = u),"
+            "       (select count(*) from segments.history h where h.user_id = u"
+            "         and h.slug = %s and h.operation = 'add')"
+            "  from unnest(%s::bigint[]) u", (slug, slug, slug, users)).fetchall()
+        for user, should, has, adds in rows:
+            assert has == should, f"user {user}: member {has}, bucket says {should}"
+            assert adds == (1 if should else 0)
+    finally:
+        await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
