@@ -71,26 +71,39 @@ async def test_concurrent_updates_equal_a_serial_order(stub, admin_db):
     groups: dict[datetime, set[tuple[str, str]]] = {}
     for slug, op, at in history:
         groups.setdefault(at, set()).add((slug, op))
-    by_change: dict[frozenset[tuple[str, str]], list[int]] = {}
-    for i, reply in enumerate(replies):
-        if changes(reply):
-            by_change.setdefault(changes(reply), []).append(i)
-    assert sum(len(v) for v in by_change.values()) == len(groups), \
-        "one history instant per call that changed something"
+    # The state before each instant follows from the history alone.
     state: set[str] = set()
-    states = [frozenset(state)]
+    before: list[frozenset[str]] = []
+    changes_at: list[frozenset[tuple[str, str]]] = []
     for at in sorted(groups):
-        # Among the replies that made exactly these changes, one must have seen this
-        # state (replies with the same changes leave the same state behind).
-        candidates = by_change.get(frozenset(groups[at]), [])
-        fitting = [i for i in candidates if fits(replies[i], state)]
-        assert fitting, f"no reply made the changes at {at} from state {state}"
-        candidates.remove(fitting[0])
-        reply = replies[fitting[0]]
-        state |= {a.slug for a in reply.added}
-        state -= {r.slug for r in reply.removed}
-        states.append(frozenset(state))
+        before.append(frozenset(state))
+        changes_at.append(frozenset(groups[at]))
+        for slug, op in groups[at]:
+            (state.add if op == "add" else state.discard)(slug)
+    states = [*before, frozenset(state)]
     assert state == final
+
+    # Each instant must be one reply that made exactly those changes and whose flags
+    # match the state before it: a perfect matching of instants to replies (replies with
+    # the same changes are interchangeable only where their no-op parts fit too).
+    changed = [i for i, r in enumerate(replies) if changes(r)]
+    assert len(changed) == len(groups), "one history instant per call that changed something"
+    fits_at = {g: [i for i in changed if changes(replies[i]) == changes_at[g]
+                   and fits(replies[i], before[g])] for g in range(len(groups))}
+    owner: dict[int, int] = {}
+
+    def place(g: int, seen: set[int]) -> bool:
+        for i in fits_at[g]:
+            if i not in seen:
+                seen.add(i)
+                if i not in owner or place(owner[i], seen):
+                    owner[i] = g
+                    return True
+        return False
+
+    for g in range(len(groups)):
+        assert place(g, set()), f"no reply explains the changes {changes_at[g]} " \
+                                f"from state {set(before[g])}"
     for reply in replies:
         if not changes(reply):
             assert any(fits(reply, s) for s in states), \
