@@ -12,7 +12,7 @@ as $fn$
 declare
     v_constraint text;
 begin
-    perform shop._check_user(p_username, lower(p_email), p_description);
+    perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')), p_description);
     return query
         insert into shop.users as u (username, email, description)
         values (p_username, lower(p_email), p_description)
