@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["booking"]
+BENCHMARKS = ["booking", "shop"]
 
 
 def main() -> None:
