@@ -126,12 +126,15 @@ def invalid_argument(field: str, message: str, reason: str = "INVALID_ARGUMENT")
 
 
 def from_outcome(
-    sqlstate: str, reason: str | None, message: str | None, field: str | None = None
+    sqlstate: str, reason: str | None, message: str | None, field: str | None = None,
+    hint: str | None = None,
 ) -> RpcError:
-    """An error reported by a batch function as an outcome row."""
+    """An error reported by a batch function as an outcome row (with the error's HINT,
+    if the function reports it: see _details_from_hint)."""
     code = status_for_sqlstate(sqlstate)
     return RpcError(
-        code, message or code.name.lower(), reason or code.name, field=field, sqlstate=sqlstate
+        code, message or code.name.lower(), reason or code.name, field=field,
+        details=_details_from_hint(hint), sqlstate=sqlstate
     )
 
 

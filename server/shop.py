@@ -23,7 +23,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from . import errors
+from . import errors, metrics
+from .batching import Batcher
 from .jobs import Job
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ USER_TTL_MS = 3600 * 1000
 PRODUCT_TTL_MS = 600 * 1000
 NOTIFY_CHANNEL = "shop_reports"
 REPLAY_BATCH = 100
+# Orders of one batch are placed in subtransactions of one transaction; PostgreSQL keeps
+# up to 64 subtransaction ids per backend in shared memory, so batches stay within that.
+MAX_ORDER_BATCH = 64
 # WatchReports re-reads the outbox this often even without a notification: a safety net,
 # never the normal path.
 WATCH_POLL_SECONDS = 30.0
@@ -275,20 +279,55 @@ class ProductService(pb_grpc.ProductServiceServicer):
         return pb.DeleteProductResponse()
 
 
+OrderLines = tuple[int, int, list[tuple[int, int]]]  # user_id, address_id, [(product, qty)]
+
+
 class OrderService(pb_grpc.OrderServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
         self.redis = app.redis
+        # Group commit: concurrent CreateOrder calls go to shop.create_orders together.
+        self.placements: Batcher[OrderLines, pb.Order] = Batcher(
+            "shop.create_orders",
+            self._create_batch,
+            max_size=min(app.settings.batch_max_size, MAX_ORDER_BATCH),
+            max_inflight=app.settings.batch_max_inflight,
+            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
+        )
+        app.on_shutdown(self.placements.drain)
 
     async def CreateOrder(self, request: pb.CreateOrderRequest, context: Any) -> pb.Order:
-        row = await self.pool.fetchrow(
-            "select * from shop.create_order($1, $2, $3, $4)", request.user_id,
-            request.delivery_address_id, [i.product_id for i in request.items],
-            [i.quantity for i in request.items])
-        order = _order(row)
+        return await self.placements.submit(
+            (request.user_id, request.delivery_address_id,
+             [(i.product_id, i.quantity) for i in request.items]))
+
+    async def _create_batch(self, batch: list[OrderLines]) -> list[pb.Order | errors.RpcError]:
+        line_orders, product_ids, quantities = [], [], []
+        for n, (_, _, lines) in enumerate(batch, start=1):
+            for product_id, quantity in lines:
+                line_orders.append(n)
+                product_ids.append(product_id)
+                quantities.append(quantity)
+        rows = await self.pool.fetch(
+            "select * from shop.create_orders($1, $2, $3, $4, $5)",
+            [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities)
+        results: list[pb.Order | errors.RpcError] = []
+        changed: set[int] = set()
+        for r in rows:
+            if r["error_sqlstate"] is None:
+                order = _order(r)
+                changed.update(i.product_id for i in order.items)
+                results.append(order)
+            elif errors.status_for_sqlstate(r["error_sqlstate"]) == grpc.StatusCode.INTERNAL:
+                results.append(errors.internal(RuntimeError(
+                    f"{r['error_sqlstate']}: {r['error_message']}")))
+            else:
+                results.append(errors.from_outcome(
+                    r["error_sqlstate"], r["error_reason"], r["error_message"],
+                    r["error_field"], r["error_hint"]))
         # Committed: the cached stock of these products is stale now.
-        await self.redis.invalidate([product_key(i.product_id) for i in order.items])
-        return order
+        await self.redis.invalidate([product_key(p) for p in sorted(changed)])
+        return results
 
     async def GetOrder(self, request: pb.GetOrderRequest, context: Any) -> pb.Order:
         return _order(await self.pool.fetchrow("select * from shop.get_order($1)",

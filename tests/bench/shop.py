@@ -12,7 +12,7 @@ Targets (issue 5): (a) >= 0.8x the throughput without statistics; (b) <= 1.5x th
 without statistics; (c) >= 1,000 orders/s.
 
     python -m tests.bench shop [--clients 32] [--duration 20] [--rows 1000000]
-                               [--workers 2] [--original-timeout 300]
+                               [--workers 2] [--original-timeout 300] [--parts abc]
 
 The database is BENCH_DATABASE_URL or <TEST_DATABASE_URL's name>_bench (recreated).
 """
@@ -138,6 +138,7 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--parts", default="abc", help="which of (a), (b), (c) to run")
     parser.add_argument("--original-timeout", type=int, default=300,
                         help="seconds after which the original's bulk insert is cancelled")
     args = parser.parse_args(argv)
@@ -147,6 +148,15 @@ def run(argv: list[str]) -> None:
     print(f"setup: {machine()}; load average {os.getloadavg()[0]:.1f} when starting "
           f"(shared machine: figures are noisy)")
 
+    if "a" in args.parts:
+        part_a(url, args)
+    if "b" in args.parts:
+        part_b(url, args)
+    if "c" in args.parts:
+        part_c(url, args)
+
+
+def part_a(url: str, args: argparse.Namespace) -> None:
     print(f"\n(a) {args.clients} concurrent single-order transactions, one category and day,"
           f" {args.duration} s each (pgbench -M prepared, as the owner)")
     rates: dict[str, float] = {}
@@ -165,6 +175,9 @@ def run(argv: list[str]) -> None:
           f"{'meets' if ratio >= 0.8 else 'MISSES'}); original: "
           f"{rates[ORIGINAL] / rates[OFF]:.2f}x")
 
+
+
+def part_b(url: str, args: argparse.Namespace) -> None:
     print(f"\n(b) one INSERT of {args.rows:,} order lines (10 categories x 30 days)")
     times: dict[str, float | None] = {}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -201,6 +214,9 @@ def run(argv: list[str]) -> None:
         print(f"  -> time with statistics / without: {tally / off:.2f}x (target <= 1.5x: "
               f"{'meets' if tally / off <= 1.5 else 'MISSES'}); original: {original}")
 
+
+
+def part_c(url: str, args: argparse.Namespace) -> None:
     print(f"\n(c) CreateOrder over gRPC: k6, {args.clients} VUs, {args.duration} s, server"
           f" --workers {args.workers}, rate limit off, statistics on, 1,000 products"
           f" (ample stock), 100 users, one line per order")

@@ -4,7 +4,8 @@ select plan(5);
 
 select functions_are('shop', array[
     '_check_page', '_check_product', '_check_user', '_orders_with_items', '_parse_price',
-    '_raise_user_taken', 'add_address', 'create_category', 'create_order', 'create_product',
+    '_raise_user_taken', 'add_address', 'create_category', 'create_order', 'create_orders',
+    'create_product',
     'create_user', 'delete_product', 'delete_user', 'generate_daily_reports', 'get_order',
     'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
     'list_categories', 'list_orders', 'list_products', 'list_users', 'report_summaries_after',
@@ -13,7 +14,8 @@ select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'shop'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
-    array['add_address', 'create_category', 'create_order', 'create_product', 'create_user',
+    array['add_address', 'create_category', 'create_order', 'create_orders', 'create_product',
+          'create_user',
           'delete_product', 'delete_user', 'generate_daily_reports', 'get_order', 'get_product',
           'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses', 'list_categories',
           'list_orders', 'list_products', 'list_users', 'report_summaries_after',
