@@ -116,7 +116,7 @@ create table shop.statistics_shards (
     items_sold   bigint   not null,
     orders_count bigint   not null,
     constraint statistics_shards_pkey primary key (category_id, report_date, shard)
-);
+) with (fillfactor = 50);  -- room on the page for HOT updates of the hot rows
 create index statistics_shards_date_idx on shop.statistics_shards (report_date);
 
 create table shop.reports (

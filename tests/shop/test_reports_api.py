@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
+import asyncpg
 import grpc
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
+from server.config import APP_ROLE, with_user
+from server.shop import JOBS
 from tests.shop.helpers import expect_error, item, new_category, new_product, new_user
 from tests.support import ServerProcess
 
@@ -103,3 +106,18 @@ async def test_watch_reports_across_a_restart(database_url, admin_db):
     ids = [x.id for x in seen]
     assert ids == sorted(set(ids)), "each summary once, in order"
     assert all(x.reports_count == 0 and list(x.reports) == [] for x in seen)
+
+
+async def test_daily_job_reports_the_day_that_ended(database_url, admin_db):
+    """The job's SQL, as the runner calls it: $1 = the scheduled time (00:00 UTC)."""
+    (job,) = JOBS
+    assert job.daily_at is not None and job.daily_at.hour == 0 and job.catch_up
+    conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
+    try:
+        scheduled = datetime(1991, 3, 2, 0, 0, tzinfo=UTC)
+        first = await conn.fetchrow(job.sql, scheduled)
+        again = await conn.fetchrow(job.sql, scheduled)
+    finally:
+        await conn.close()
+    assert (first["report_date"], first["created"]) == (date(1991, 3, 1), True)
+    assert (again["outbox_id"], again["created"]) == (first["outbox_id"], False)
