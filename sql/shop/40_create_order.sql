@@ -23,8 +23,11 @@ declare
     v_qty bigint[];
     v_missing bigint[];
     v_short jsonb;
-    v_order_id bigint;
-    v_taken integer;
+    v_found bigint[];
+    v_taken_ids bigint[];
+    v_prices numeric[];
+    v_categories bigint[];
+    v_order record;
 begin
     if p_user_id is null or p_user_id < 1 then
         perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
@@ -55,34 +58,44 @@ begin
         perform tally.raise_error('TLIA1', 'QUANTITY_INVALID', 'quantity is too large', 'items.quantity');
     end if;
 
-    if not exists (select 1 from shop.users u where u.id = p_user_id) then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
-    end if;
+    -- The address is the user's (its foreign key guarantees the user exists): one lookup
+    -- on the happy path, a second one only to tell which of the two is missing.
     if not exists (select 1 from shop.addresses a
                     where a.id = p_delivery_address_id and a.user_id = p_user_id) then
+        if not exists (select 1 from shop.users u where u.id = p_user_id) then
+            perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        end if;
         perform tally.raise_error('TLNF1', 'ADDRESS_NOT_FOUND',
             format('address %s of user %s not found', p_delivery_address_id, p_user_id),
             'delivery_address_id');
     end if;
 
     -- Lock the products in id order: concurrent orders over the same products queue in
-    -- one order and cannot deadlock.
-    perform 1 from shop.products p where p.id = any (v_ids) order by p.id for no key update;
-
-    select array_agg(x order by x) into v_missing
-      from unnest(v_ids) x where not exists (select 1 from shop.products p where p.id = x);
-    if v_missing is not null then
+    -- one order and cannot deadlock. What is not locked does not exist.
+    select array_agg(l.id) into v_found
+      from (select p.id from shop.products p where p.id = any (v_ids) order by p.id
+               for no key update) l;
+    if coalesce(cardinality(v_found), 0) < cardinality(v_ids) then
+        select array_agg(x order by x) into v_missing
+          from unnest(v_ids) x where x <> all (coalesce(v_found, '{}'));
         perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
             format('product %s not found', array_to_string(v_missing, ', ')), 'items.product_id');
     end if;
 
-    update shop.products p
-       set stock_quantity = p.stock_quantity - m.q
-      from unnest(v_ids, v_qty) m (product_id, q)
-     where p.id = m.product_id and p.stock_quantity >= m.q;
-    get diagnostics v_taken = row_count;
+    -- One conditional UPDATE takes what every line needs, and hands back what the lines
+    -- copy (price, category).
+    with taken as (
+        update shop.products p
+           set stock_quantity = p.stock_quantity - m.q
+          from unnest(v_ids, v_qty) m (product_id, q)
+         where p.id = m.product_id and p.stock_quantity >= m.q
+        returning p.id, p.price, p.category_id)
+    select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
+           array_agg(t.category_id order by t.id)
+      into v_taken_ids, v_prices, v_categories
+      from taken t;
 
-    if v_taken < cardinality(v_ids) then
+    if coalesce(cardinality(v_taken_ids), 0) < cardinality(v_ids) then
         -- Not every line is covered: report each shortfall; raising undoes the UPDATE.
         select jsonb_agg(jsonb_build_object(
                    'type', 'INSUFFICIENT_STOCK',
@@ -94,26 +107,31 @@ begin
           into v_short
           from unnest(v_ids, v_qty) m (product_id, q)
           join shop.products p on p.id = m.product_id
-         where p.stock_quantity < m.q;
+         where p.id <> all (coalesce(v_taken_ids, '{}'));
         raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
             message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
                                                   from jsonb_array_elements(v_short) e),
             hint = jsonb_build_object('precondition_failure', v_short)::text;
     end if;
 
+    -- v_taken_ids = v_ids here (both sorted), so the arrays line up with v_qty.
     insert into shop.orders as o (user_id, delivery_address_id, total_price)
-    select p_user_id, p_delivery_address_id, sum(p.price * m.q)
-      from unnest(v_ids, v_qty) m (product_id, q)
-      join shop.products p on p.id = m.product_id
-    returning o.id into v_order_id;
+    values (p_user_id, p_delivery_address_id,
+            (select sum(x.price * x.q) from unnest(v_prices, v_qty) x (price, q)))
+    returning o.id, o.status, o.total_price, o.created_at, o.updated_at into v_order;
 
     insert into shop.order_items (order_id, product_id, quantity, price_at_order, category_id, order_day)
-    select v_order_id, p.id, m.q, p.price, p.category_id, (now() at time zone 'UTC')::date
-      from unnest(v_ids, v_qty) m (product_id, q)
-      join shop.products p on p.id = m.product_id
-     order by p.id;
+    select v_order.id, x.product_id, x.q, x.price, x.category_id,
+           (v_order.created_at at time zone 'UTC')::date
+      from unnest(v_ids, v_qty, v_prices, v_categories) x (product_id, q, price, category_id);
 
-    return query select * from shop._orders_with_items(array[v_order_id]);
+    return query
+        select v_order.id, p_user_id, p_delivery_address_id, v_order.status, v_order.total_price,
+               v_order.created_at, v_order.updated_at,
+               (select jsonb_agg(jsonb_build_object('product_id', x.product_id, 'quantity', x.q,
+                                                    'price_at_order', x.price::text)
+                                 order by x.product_id)
+                  from unnest(v_ids, v_qty, v_prices) x (product_id, q, price));
 end
 $fn$;
 
