@@ -107,7 +107,7 @@ create table shop.order_items (
 create index order_items_product_idx on shop.order_items (product_id);
 
 -- Sales statistics, striped: a transaction adds to the stripe of its backend
--- (pg_backend_pid() % 64), so concurrent orders of one category and day do not queue on
+-- (pg_backend_pid() % 256), so concurrent orders of one category and day do not queue on
 -- one row. shop.statistics (a view) sums the stripes: exact, in the same transaction.
 create table shop.statistics_shards (
     category_id  bigint   not null,

@@ -2,7 +2,7 @@
 -- statement (not per row): the new lines are aggregated per (category, day) - items sold
 -- and distinct orders - and added to this backend's stripe of each key, keys in sorted
 -- order (concurrent statements cannot deadlock), ON CONFLICT adding to what is there
--- (no lost updates). The stripe is pg_backend_pid() % 64: concurrent transactions on one
+-- (no lost updates). The stripe is pg_backend_pid() % 256: concurrent transactions on one
 -- hot (category, day) mostly write different rows instead of queueing on one.
 -- Everything the trigger needs (category_id, order_day) is on the line: no lookups.
 -- An order's lines are inserted by one statement, so "distinct orders" is exact.
@@ -13,7 +13,7 @@ language plpgsql
 as $fn$
 begin
     insert into shop.statistics_shards as s (category_id, report_date, shard, items_sold, orders_count)
-    select n.category_id, n.order_day, pg_backend_pid() % 64, sum(n.quantity), count(distinct n.order_id)
+    select n.category_id, n.order_day, pg_backend_pid() % 256, sum(n.quantity), count(distinct n.order_id)
       from new_rows n
      group by n.category_id, n.order_day
      order by n.category_id, n.order_day
