@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from . import booking, clicks, db, jobrunner, segments
+from . import booking, clicks, db, jobrunner, segments, shop
 from .cache import RedisStore
 from .config import Settings
 from .rpc import RateLimiter, RpcInterceptor
@@ -25,7 +25,7 @@ log = logging.getLogger("tally.server")
 
 # Each domain module has `add_services(server, app) -> list[str]` (the full service names
 # it registered) and may declare `JOBS` (server/jobs.py). A new domain is one more entry.
-DOMAINS: tuple[ModuleType, ...] = (booking, clicks, segments)
+DOMAINS: tuple[ModuleType, ...] = (booking, clicks, segments, shop)
 
 # Services whose calls count against RATE_LIMIT_MAX per client.
 RATE_LIMITED_SERVICES = frozenset({"tally.booking.v1.BookingService"})

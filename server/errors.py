@@ -11,6 +11,7 @@ message; the detail goes to the log only.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable
 
@@ -125,12 +126,15 @@ def invalid_argument(field: str, message: str, reason: str = "INVALID_ARGUMENT")
 
 
 def from_outcome(
-    sqlstate: str, reason: str | None, message: str | None, field: str | None = None
+    sqlstate: str, reason: str | None, message: str | None, field: str | None = None,
+    hint: str | None = None,
 ) -> RpcError:
-    """An error reported by a batch function as an outcome row."""
+    """An error reported by a batch function as an outcome row (with the error's HINT,
+    if the function reports it: see _details_from_hint)."""
     code = status_for_sqlstate(sqlstate)
     return RpcError(
-        code, message or code.name.lower(), reason or code.name, field=field, sqlstate=sqlstate
+        code, message or code.name.lower(), reason or code.name, field=field,
+        details=_details_from_hint(hint), sqlstate=sqlstate
     )
 
 
@@ -146,6 +150,7 @@ def from_postgres(exc: asyncpg.PostgresError) -> RpcError:
             exc.args[0] if exc.args else str(exc),
             reason,
             field=getattr(exc, "column_name", None),
+            details=_details_from_hint(getattr(exc, "hint", None)),
             sqlstate=sqlstate,
         )
     reason = _DEFAULT_REASON.get(code, code.name)
@@ -164,6 +169,24 @@ def from_postgres(exc: asyncpg.PostgresError) -> RpcError:
         metadata=metadata,
         sqlstate=sqlstate,
     )
+
+
+def _details_from_hint(hint: str | None) -> list[message.Message]:
+    """Details a TL error spells out as JSON in its HINT. So far one kind:
+    {"precondition_failure": [{"type", "subject", "description"}, ...]} (e.g. every short
+    product of an order). Any other HINT is plain text for people: no details."""
+    if not hint or not hint.startswith("{"):
+        return []
+    try:
+        parsed = json.loads(hint)
+        violations = parsed.get("precondition_failure") if isinstance(parsed, dict) else None
+        if not isinstance(violations, list):
+            return []
+        return [precondition_failure(
+            (str(v.get("type", "")), str(v.get("subject", "")), str(v.get("description", "")))
+            for v in violations if isinstance(v, dict))]
+    except ValueError:
+        return []
 
 
 def internal(exc: BaseException) -> RpcError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["booking", "guard", "clicks", "segments"]
+BENCHMARKS = ["booking", "guard", "clicks", "segments", "shop"]
 
 
 def main() -> None:

@@ -1,0 +1,418 @@
+"""The shop: UserService, ProductService, OrderService, ReportService.
+
+Every rule is in sql/shop/; each RPC is one SQL call. Python adds the Redis cache of
+users and products (best effort, after the change committed) and WatchReports, which
+streams the report outbox: replay from PostgreSQL, then LISTEN shop_reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from tally.shop.v1 import shop_pb2 as pb
+from tally.shop.v1 import shop_pb2_grpc as pb_grpc
+
+from . import errors, metrics
+from .batching import Batcher
+from .jobs import Job
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger("tally.shop")
+
+SERVICES = [pb.DESCRIPTOR.services_by_name[n].full_name
+            for n in ("UserService", "ProductService", "OrderService", "ReportService")]
+USER_TTL_MS = 3600 * 1000
+PRODUCT_TTL_MS = 600 * 1000
+NOTIFY_CHANNEL = "shop_reports"
+REPLAY_BATCH = 100
+# Orders of one batch are placed in subtransactions of one transaction; PostgreSQL keeps
+# up to 64 subtransaction ids per backend in shared memory, so batches stay within that.
+MAX_ORDER_BATCH = 64
+# WatchReports re-reads the outbox this often even without a notification: a safety net,
+# never the normal path.
+WATCH_POLL_SECONDS = 30.0
+
+# The job runner calls this at 00:00 UTC with $1 = the scheduled time, so it reports the
+# UTC day that just ended; catch_up fills in days missed while no server ran.
+JOBS = [
+    Job(name="shop.daily_reports",
+        sql="select * from shop.generate_daily_reports("
+            "(($1::timestamptz at time zone 'UTC')::date - 1))",
+        daily_at=time(0, 0), catch_up=True),
+]
+
+
+def user_key(user_id: int) -> str:
+    return f"tally:shop:user:{user_id}"
+
+
+def product_key(product_id: int) -> str:
+    return f"tally:shop:product:{product_id}"
+
+
+def _ts(value: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _opt(request: Message, name: str) -> Any:
+    return getattr(request, name) if request.HasField(name) else None
+
+
+def _text(field: str, value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL: refuse it as a bad argument, not an internal error.
+    if value is not None and "\x00" in value:
+        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
+                                      f"{field.upper()}_INVALID")
+    return value
+
+
+def _day(field: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.invalid_argument(field, f"{field} must be a date like 2025-08-01",
+                                      "DATE_INVALID") from None
+
+
+def _page(count: int, page: int) -> tuple[int, int]:
+    return (count or 10), (page or 1)
+
+
+def _encode(msg: Message) -> str:
+    return base64.b64encode(msg.SerializeToString()).decode()
+
+
+def _user(r: asyncpg.Record) -> pb.User:
+    return pb.User(id=r["id"], username=r["username"], email=r["email"],
+                   description=r["description"], created_at=_ts(r["created_at"]),
+                   updated_at=_ts(r["updated_at"]))
+
+
+def _address(r: asyncpg.Record) -> pb.Address:
+    return pb.Address(id=r["id"], user_id=r["user_id"], street=r["street"], city=r["city"],
+                      state=r["state"], zip_code=r["zip_code"], country=r["country"],
+                      is_primary=r["is_primary"], created_at=_ts(r["created_at"]))
+
+
+def _product(r: asyncpg.Record) -> pb.Product:
+    return pb.Product(id=r["id"], name=r["name"], description=r["description"],
+                      price=_money(r["price"]), stock_quantity=r["stock_quantity"],
+                      category_id=r["category_id"], created_at=_ts(r["created_at"]),
+                      updated_at=_ts(r["updated_at"]))
+
+
+def _order(r: asyncpg.Record) -> pb.Order:
+    items = json.loads(r["items"])
+    return pb.Order(
+        id=r["id"], user_id=r["user_id"], delivery_address_id=r["delivery_address_id"],
+        status=pb.OrderStatus.Value(f"ORDER_STATUS_{r['status']}"),
+        total_price=_money(r["total_price"]),
+        items=[pb.OrderItem(product_id=i["product_id"], quantity=i["quantity"],
+                            price_at_order=i["price_at_order"]) for i in items],
+        created_at=_ts(r["created_at"]), updated_at=_ts(r["updated_at"]))
+
+
+def _status_name(value: int, *, required: bool) -> str | None:
+    if value == pb.ORDER_STATUS_UNSPECIFIED:
+        if required:
+            raise errors.invalid_argument("status", "status is required", "STATUS_INVALID")
+        return None
+    try:
+        return pb.OrderStatus.Name(value).removeprefix("ORDER_STATUS_")
+    except ValueError:
+        raise errors.invalid_argument("status", f"unknown status {value}",
+                                      "STATUS_INVALID") from None
+
+
+def _report(r: dict[str, Any] | asyncpg.Record) -> pb.Report:
+    return pb.Report(id=r["id"], report_at=str(r["report_at"]), order_id=r["order_id"],
+                     count_product=r["count_product"])
+
+
+class UserService(pb_grpc.UserServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+        self.redis = app.redis
+
+    async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
+        row = await self.pool.fetchrow(
+            "select * from shop.create_user($1, $2, $3)", _text("username", request.username),
+            _text("email", request.email), _text("description", _opt(request, "description")))
+        return _user(row)
+
+    async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
+        user_id = request.user_id
+        if user_id < 1:  # let SQL say what is wrong, but never cache it
+            return _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+        key = user_key(user_id)
+        cached, generation = await self.redis.get(key)
+        if cached is not None:
+            return pb.User.FromString(base64.b64decode(cached))
+        user = _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+        await self.redis.put(key, _encode(user), generation, USER_TTL_MS)
+        return user
+
+    async def ListUsers(self, request: pb.ListUsersRequest, context: Any
+                        ) -> pb.ListUsersResponse:
+        rows = await self.pool.fetch("select * from shop.list_users($1, $2)",
+                                     *_page(request.count, request.page))
+        return pb.ListUsersResponse(users=[_user(r) for r in rows if r["id"] is not None],
+                                    total=rows[0]["total"])
+
+    async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
+        row = await self.pool.fetchrow(
+            "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
+            _text("username", _opt(request, "username")), _text("email", _opt(request, "email")),
+            _text("description", _opt(request, "description")))
+        await self.redis.invalidate([user_key(request.user_id)])
+        return _user(row)
+
+    async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
+                         ) -> pb.DeleteUserResponse:
+        await self.pool.execute("select shop.delete_user($1)", request.user_id)
+        await self.redis.invalidate([user_key(request.user_id)])
+        return pb.DeleteUserResponse()
+
+    async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
+        row = await self.pool.fetchrow(
+            "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)", request.user_id,
+            _text("street", request.street), _text("city", request.city),
+            _text("state", request.state), _text("zip_code", request.zip_code),
+            _text("country", request.country), request.is_primary)
+        return _address(row)
+
+    async def ListAddresses(self, request: pb.ListAddressesRequest, context: Any
+                            ) -> pb.ListAddressesResponse:
+        rows = await self.pool.fetch("select * from shop.list_addresses($1)", request.user_id)
+        return pb.ListAddressesResponse(addresses=[_address(r) for r in rows])
+
+
+class ProductService(pb_grpc.ProductServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+        self.redis = app.redis
+
+    async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
+                             ) -> pb.Category:
+        row = await self.pool.fetchrow("select * from shop.create_category($1)",
+                                       _text("name", request.name))
+        return pb.Category(id=row["id"], name=row["name"])
+
+    async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
+                             ) -> pb.ListCategoriesResponse:
+        rows = await self.pool.fetch("select * from shop.list_categories()")
+        return pb.ListCategoriesResponse(
+            categories=[pb.Category(id=r["id"], name=r["name"]) for r in rows])
+
+    async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
+        row = await self.pool.fetchrow(
+            "select * from shop.create_product($1, $2, $3, $4, $5)", _text("name", request.name),
+            _text("description", _opt(request, "description")), _text("price", request.price),
+            request.stock_quantity, request.category_id)
+        return _product(row)
+
+    async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
+        product_id = request.product_id
+        if product_id < 1:
+            return _product(await self.pool.fetchrow("select * from shop.get_product($1)",
+                                                     product_id))
+        key = product_key(product_id)
+        cached, generation = await self.redis.get(key)
+        if cached is not None:
+            return pb.Product.FromString(base64.b64decode(cached))
+        product = _product(await self.pool.fetchrow("select * from shop.get_product($1)",
+                                                    product_id))
+        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
+        return product
+
+    async def ListProducts(self, request: pb.ListProductsRequest, context: Any
+                           ) -> pb.ListProductsResponse:
+        rows = await self.pool.fetch(
+            "select * from shop.list_products($1, $2, $3, $4, $5, $6)",
+            *_page(request.count, request.page),
+            _text("name_contains", _opt(request, "name_contains")),
+            _text("min_price", _opt(request, "min_price")),
+            _text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
+        return pb.ListProductsResponse(
+            products=[_product(r) for r in rows if r["id"] is not None], total=rows[0]["total"])
+
+    async def UpdateProduct(self, request: pb.UpdateProductRequest, context: Any
+                            ) -> pb.Product:
+        row = await self.pool.fetchrow(
+            "select * from shop.update_product($1, $2, $3, $4, $5, $6)", request.product_id,
+            _text("name", _opt(request, "name")),
+            _text("description", _opt(request, "description")),
+            _text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
+            _opt(request, "category_id"))
+        product = _product(row)
+        # Committed: rewrite the cached product. Invalidating first bumps the generation,
+        # so a reader that loaded the old row before the commit cannot put it back.
+        key = product_key(product.id)
+        await self.redis.invalidate([key])
+        _, generation = await self.redis.get(key)
+        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
+        return product
+
+    async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any
+                            ) -> pb.DeleteProductResponse:
+        await self.pool.execute("select shop.delete_product($1)", request.product_id)
+        await self.redis.invalidate([product_key(request.product_id)])
+        return pb.DeleteProductResponse()
+
+
+OrderLines = tuple[int, int, list[tuple[int, int]]]  # user_id, address_id, [(product, qty)]
+
+
+class OrderService(pb_grpc.OrderServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+        self.redis = app.redis
+        # Group commit: concurrent CreateOrder calls go to shop.create_orders together.
+        self.placements: Batcher[OrderLines, pb.Order] = Batcher(
+            "shop.create_orders",
+            self._create_batch,
+            max_size=min(app.settings.batch_max_size, MAX_ORDER_BATCH),
+            max_inflight=app.settings.batch_max_inflight,
+            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
+        )
+        app.on_shutdown(self.placements.drain)
+
+    async def CreateOrder(self, request: pb.CreateOrderRequest, context: Any) -> pb.Order:
+        return await self.placements.submit(
+            (request.user_id, request.delivery_address_id,
+             [(i.product_id, i.quantity) for i in request.items]))
+
+    async def _create_batch(self, batch: list[OrderLines]) -> list[pb.Order | errors.RpcError]:
+        line_orders, product_ids, quantities = [], [], []
+        for n, (_, _, lines) in enumerate(batch, start=1):
+            for product_id, quantity in lines:
+                line_orders.append(n)
+                product_ids.append(product_id)
+                quantities.append(quantity)
+        rows = await self.pool.fetch(
+            "select * from shop.create_orders($1, $2, $3, $4, $5)",
+            [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities)
+        results: list[pb.Order | errors.RpcError] = []
+        changed: set[int] = set()
+        for r in rows:
+            if r["error_sqlstate"] is None:
+                order = _order(r)
+                changed.update(i.product_id for i in order.items)
+                results.append(order)
+            elif errors.status_for_sqlstate(r["error_sqlstate"]) == grpc.StatusCode.INTERNAL:
+                results.append(errors.internal(RuntimeError(
+                    f"{r['error_sqlstate']}: {r['error_message']}")))
+            else:
+                results.append(errors.from_outcome(
+                    r["error_sqlstate"], r["error_reason"], r["error_message"],
+                    r["error_field"], r["error_hint"]))
+        # Committed: the cached stock of these products is stale now.
+        await self.redis.invalidate([product_key(p) for p in sorted(changed)])
+        return results
+
+    async def GetOrder(self, request: pb.GetOrderRequest, context: Any) -> pb.Order:
+        return _order(await self.pool.fetchrow("select * from shop.get_order($1)",
+                                               request.order_id))
+
+    async def ListOrders(self, request: pb.ListOrdersRequest, context: Any
+                         ) -> pb.ListOrdersResponse:
+        rows = await self.pool.fetch(
+            "select * from shop.list_orders($1, $2, $3, $4)", _opt(request, "user_id"),
+            _status_name(request.status, required=False), *_page(request.count, request.page))
+        return pb.ListOrdersResponse(orders=[_order(r) for r in rows if r["id"] is not None],
+                                     total=rows[0]["total"])
+
+    async def UpdateOrderStatus(self, request: pb.UpdateOrderStatusRequest, context: Any
+                                ) -> pb.Order:
+        row = await self.pool.fetchrow("select * from shop.update_order_status($1, $2)",
+                                       request.order_id,
+                                       _status_name(request.status, required=True))
+        order = _order(row)
+        if order.status == pb.ORDER_STATUS_CANCELLED:  # the stock came back
+            await self.redis.invalidate([product_key(i.product_id) for i in order.items])
+        return order
+
+    async def GetSalesStatistics(self, request: pb.GetSalesStatisticsRequest, context: Any
+                                 ) -> pb.GetSalesStatisticsResponse:
+        rows = await self.pool.fetch(
+            "select * from shop.get_sales_statistics($1, $2, $3)", _opt(request, "category_id"),
+            _day("date_from", request.date_from), _day("date_to", request.date_to))
+        return pb.GetSalesStatisticsResponse(statistics=[
+            pb.SalesStatistics(category_id=r["category_id"], report_date=str(r["report_date"]),
+                               items_sold=r["items_sold"], orders_count=r["orders_count"])
+            for r in rows])
+
+
+class ReportService(pb_grpc.ReportServiceServicer):
+    def __init__(self, app: App) -> None:
+        self.pool = app.pool
+        self.dsn = app.settings.app_database_url
+
+    async def GetReports(self, request: pb.GetReportsRequest, context: Any
+                         ) -> pb.GetReportsResponse:
+        day = (_day("report_date", request.report_date) if request.report_date
+               else datetime.now(UTC).date())
+        rows = await self.pool.fetch("select * from shop.get_reports($1)", day)
+        return pb.GetReportsResponse(reports=[_report(r) for r in rows])
+
+    async def WatchReports(self, request: pb.WatchReportsRequest, context: Any):
+        last = request.after_id
+        query = "select * from shop.report_summaries_after($1, $2)"
+        await self.pool.fetch(query, last, 1)  # validates after_id before any connection
+        wake: asyncio.Queue[bool] = asyncio.Queue()
+        # A connection of its own (not from the pool): it sits in LISTEN for as long as
+        # the stream lasts. LISTEN comes before the replay, so nothing committed in
+        # between is missed; `last` makes a notification for a replayed row a no-op.
+        listener = await asyncpg.connect(self.dsn, server_settings={
+            "application_name": "tally-server-watch-reports"})
+        try:
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.put_nowait(True))
+            listener.add_termination_listener(lambda *_: wake.put_nowait(False))
+            while True:
+                rows = await self.pool.fetch(query, last, REPLAY_BATCH)
+                for r in rows:
+                    reports = json.loads(r["reports"])
+                    yield pb.ReportSummary(
+                        id=r["id"], report_date=str(r["report_date"]),
+                        reports_count=r["reports_count"],
+                        reports=[_report(x) for x in reports], created_at=_ts(r["created_at"]))
+                    last = r["id"]
+                if len(rows) == REPLAY_BATCH:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    alive = await asyncio.wait_for(wake.get(), WATCH_POLL_SECONDS)
+                    if not alive:
+                        raise errors.unavailable("database")
+                while not wake.empty():
+                    if not wake.get_nowait():
+                        raise errors.unavailable("database")
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(listener.close(), 2.0)
+
+
+def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+    pb_grpc.add_UserServiceServicer_to_server(UserService(app), server)
+    pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server)
+    pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server)
+    pb_grpc.add_ReportServiceServicer_to_server(ReportService(app), server)
+    return SERVICES

@@ -1,0 +1,38 @@
+-- create_product(name, description?, price, stock_quantity, category_id): a new product.
+-- price is the exact decimal as text ("12.50"), never a float.
+-- TLIA1 NAME_INVALID, DESCRIPTION_INVALID, PRICE_INVALID, STOCK_QUANTITY_INVALID,
+-- CATEGORY_ID_INVALID; TLNF1 CATEGORY_NOT_FOUND.
+create function shop.create_product(p_name text, p_description text, p_price text,
+                                    p_stock_quantity integer, p_category_id bigint)
+returns table (id bigint, name text, description text, price numeric, stock_quantity integer,
+               category_id bigint, created_at timestamptz, updated_at timestamptz)
+language plpgsql
+security definer
+set search_path = shop, pg_temp
+as $fn$
+declare
+    v_price numeric := shop._parse_price(p_price);
+begin
+    if p_name is null then
+        perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
+    end if;
+    if v_price is null then
+        perform tally.raise_error('TLIA1', 'PRICE_INVALID', 'price is required, like "12.50"', 'price');
+    end if;
+    if p_stock_quantity is null then
+        perform tally.raise_error('TLIA1', 'STOCK_QUANTITY_INVALID',
+            'stock_quantity must be zero or more', 'stock_quantity');
+    end if;
+    if p_category_id is null or p_category_id < 1 then
+        perform tally.raise_error('TLIA1', 'CATEGORY_ID_INVALID', 'category_id must be a positive id', 'category_id');
+    end if;
+    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    return query
+        insert into shop.products as p (name, description, price, stock_quantity, category_id)
+        values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)
+        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                  p.created_at, p.updated_at;
+end
+$fn$;
+
+grant execute on function shop.create_product(text, text, text, integer, bigint) to tally_app;

@@ -1,0 +1,42 @@
+-- update_product(product_id, name?, description?, price?, stock_quantity?, category_id?):
+-- changes only the fields given (null = leave alone; an empty description clears it).
+-- Lines of orders already placed keep the category and price they were placed with.
+-- TLNF1 PRODUCT_NOT_FOUND, CATEGORY_NOT_FOUND; TLIA1 PRODUCT_ID_INVALID and the
+-- create_product reasons.
+create function shop.update_product(p_product_id bigint, p_name text default null,
+                                    p_description text default null, p_price text default null,
+                                    p_stock_quantity integer default null,
+                                    p_category_id bigint default null)
+returns table (id bigint, name text, description text, price numeric, stock_quantity integer,
+               category_id bigint, created_at timestamptz, updated_at timestamptz)
+language plpgsql
+security definer
+set search_path = shop, pg_temp
+as $fn$
+declare
+    v_price numeric := shop._parse_price(p_price);
+begin
+    if p_product_id is null or p_product_id < 1 then
+        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
+    end if;
+    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    return query
+        update shop.products p
+           set name = coalesce(p_name, p.name),
+               description = case when p_description is null then p.description
+                                  else nullif(p_description, '') end,
+               price = coalesce(v_price, p.price),
+               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
+               category_id = coalesce(p_category_id, p.category_id),
+               updated_at = now()
+         where p.id = p_product_id
+        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                  p.created_at, p.updated_at;
+    if not found then
+        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
+                                  format('product %s not found', p_product_id), 'product_id');
+    end if;
+end
+$fn$;
+
+grant execute on function shop.update_product(bigint, text, text, text, integer, bigint) to tally_app;

@@ -1,0 +1,123 @@
+"""ReportService end to end: GetReports, report idempotency, WatchReports replay, live
+delivery and resumption across a server restart."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import asyncpg
+import grpc
+from tally.shop.v1 import shop_pb2 as pb
+from tally.shop.v1 import shop_pb2_grpc as pb_grpc
+
+from server.config import APP_ROLE, with_user
+from server.shop import JOBS
+from tests.shop.helpers import expect_error, item, new_category, new_product, new_user
+from tests.support import ServerProcess
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+
+
+def generate(admin_db, day: date) -> tuple[int, int, bool]:
+    """What the daily job does (as tally_app would, through the API function)."""
+    row = admin_db.execute("select outbox_id, reports_count, created"
+                           "  from shop.generate_daily_reports(%s)", (day,)).fetchone()
+    return row[0], row[1], row[2]
+
+
+def max_outbox_id(admin_db) -> int:
+    return admin_db.execute("select coalesce(max(id), 0) from shop.report_outbox").fetchone()[0]
+
+
+async def test_daily_reports_are_idempotent(s, admin_db):
+    user, address = await new_user(s)
+    product = await new_product(s, (await new_category(s)).id, stock=100)
+    orders = [await s.orders.CreateOrder(pb.CreateOrderRequest(
+        user_id=user.id, delivery_address_id=address.id, items=[item(product.id, n)]))
+        for n in (2, 5)]
+    today = datetime.now(UTC).date()
+    outbox_id, count, created = generate(admin_db, today)
+    assert created and count >= 2
+    reports = (await s.reports.GetReports(pb.GetReportsRequest())).reports  # default: today
+    mine = {r.order_id: r.count_product for r in reports if r.order_id in {o.id for o in orders}}
+    assert mine == {orders[0].id: 2, orders[1].id: 5}
+    assert all(r.report_at == today.isoformat() for r in reports)
+    assert generate(admin_db, today) == (outbox_id, count, False), "a second run adds nothing"
+    again = (await s.reports.GetReports(pb.GetReportsRequest(report_date=today.isoformat())))
+    assert list(again.reports) == list(reports)
+    assert admin_db.execute("select count(*) from shop.report_outbox where report_date = %s",
+                            (today,)).fetchone()[0] == 1
+
+
+async def test_get_reports_errors_and_empty_day(s):
+    empty = await s.reports.GetReports(pb.GetReportsRequest(report_date="1970-01-02"))
+    assert list(empty.reports) == []
+    await expect_error(s.reports.GetReports(pb.GetReportsRequest(report_date="02.01.1970")),
+                       INVALID, "DATE_INVALID")
+
+
+async def test_watch_reports_rejects_negative_after_id(s):
+    stream = s.reports.WatchReports(pb.WatchReportsRequest(after_id=-1))
+    await expect_error(stream.read(), INVALID, "AFTER_ID_INVALID")
+
+
+async def read(stream, days: set[str]) -> pb.ReportSummary:
+    """The next summary of one of `days` (other tests' or jobs' summaries are skipped)."""
+    while True:
+        summary = await asyncio.wait_for(stream.read(), 20)
+        assert summary is not grpc.aio.EOF
+        if summary.report_date in days:
+            return summary
+
+
+async def test_watch_reports_across_a_restart(database_url, admin_db):
+    days = [date(1990, 1, d) for d in range(1, 5)]
+    names = {d.isoformat() for d in days}
+    start = max_outbox_id(admin_db)
+    generate(admin_db, days[0])
+    server = ServerProcess(database_url, JOBS="false", GRACE_SECONDS="1").start()
+    seen: list[pb.ReportSummary] = []
+    try:
+        async with grpc.aio.insecure_channel(server.addr) as channel:
+            stream = pb_grpc.ReportServiceStub(channel).WatchReports(
+                pb.WatchReportsRequest(after_id=start))
+            seen.append(await read(stream, names))             # replayed
+            generate(admin_db, days[1])
+            seen.append(await read(stream, names))             # delivered live (NOTIFY)
+            server.stop()
+            try:
+                while (await asyncio.wait_for(stream.read(), 20)) is not grpc.aio.EOF:
+                    raise AssertionError("nothing new was generated")
+            except grpc.aio.AioRpcError as exc:
+                assert exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        generate(admin_db, days[2])                            # while no server runs
+        server.start()
+        async with grpc.aio.insecure_channel(server.addr) as channel:
+            stream = pb_grpc.ReportServiceStub(channel).WatchReports(
+                pb.WatchReportsRequest(after_id=seen[-1].id))  # resume
+            seen.append(await read(stream, names))
+            generate(admin_db, days[3])
+            seen.append(await read(stream, names))
+            stream.cancel()
+    finally:
+        server.stop()
+    assert [x.report_date for x in seen] == [d.isoformat() for d in days]
+    ids = [x.id for x in seen]
+    assert ids == sorted(set(ids)), "each summary once, in order"
+    assert all(x.reports_count == 0 and list(x.reports) == [] for x in seen)
+
+
+async def test_daily_job_reports_the_day_that_ended(database_url, admin_db):
+    """The job's SQL, as the runner calls it: $1 = the scheduled time (00:00 UTC)."""
+    (job,) = JOBS
+    assert job.daily_at is not None and job.daily_at.hour == 0 and job.catch_up
+    conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
+    try:
+        scheduled = datetime(1991, 3, 2, 0, 0, tzinfo=UTC)
+        first = await conn.fetchrow(job.sql, scheduled)
+        again = await conn.fetchrow(job.sql, scheduled)
+    finally:
+        await conn.close()
+    assert (first["report_date"], first["created"]) == (date(1991, 3, 1), True)
+    assert (again["outbox_id"], again["created"]) == (first["outbox_id"], False)
