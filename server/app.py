@@ -70,26 +70,39 @@ async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:
 
 
 async def _watch_health(app: App, health: health_aio.HealthServicer, names: list[str]) -> None:
-    """SERVING for every service while the database answers, NOT_SERVING otherwise."""
+    """SERVING for every service while the database answers, NOT_SERVING otherwise.
+
+    The probe runs as a task of its own and is judged by whether it finished in time,
+    not by cancelling it: a pool busy reconnecting to a database that refuses
+    connections may not give up promptly when cancelled, and health must not wait on it.
+    """
     serving: bool | None = None
-    while True:
-        try:
-            await asyncio.wait_for(app.pool.fetchval("select 1"), timeout=2.0)
-            ok = True
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            ok = False
-            if serving is not False:
-                log.error("database check failed: %r", exc)
-        if ok != serving:
-            status = (health_pb2.HealthCheckResponse.SERVING if ok
-                      else health_pb2.HealthCheckResponse.NOT_SERVING)
-            for name in ["", *names]:
-                await health.set(name, status)
-            if serving is not None:
-                log.warning("health is now %s", "SERVING" if ok else "NOT_SERVING")
-            serving = ok
-        db.record_pool_usage(app.pool)
-        await asyncio.sleep(app.settings.health_interval)
+    probe: asyncio.Task[object] | None = None
+    try:
+        while True:
+            try:
+                if probe is None or probe.done():
+                    probe = asyncio.ensure_future(app.pool.fetchval("select 1"))
+                done, _ = await asyncio.wait({probe}, timeout=2.0)
+                ok = bool(done) and probe.exception() is None
+                if not ok and serving is not False:
+                    reason = probe.exception() if done else "no answer within 2 s"
+                    log.error("database check failed: %r", reason)
+                if ok != serving:
+                    status = (health_pb2.HealthCheckResponse.SERVING if ok
+                              else health_pb2.HealthCheckResponse.NOT_SERVING)
+                    for name in ["", *names]:
+                        await health.set(name, status)
+                    if serving is not None:
+                        log.warning("health is now %s", "SERVING" if ok else "NOT_SERVING")
+                    serving = ok
+                db.record_pool_usage(app.pool)
+            except Exception:  # the watcher must outlive anything it meets
+                log.exception("health watcher")
+            await asyncio.sleep(app.settings.health_interval)
+    finally:
+        if probe is not None and not probe.done():
+            probe.cancel()
 
 
 async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool = False,
