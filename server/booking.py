@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -13,15 +11,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from . import errors, metrics
+from . import errors, metrics, paging
 from .batching import Batcher
 
 if TYPE_CHECKING:
     from .app import App
 
 SERVICE = pb.DESCRIPTOR.services_by_name["BookingService"].full_name
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 
 
 def event_key(event_id: int) -> str:
@@ -83,15 +79,11 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def ListEvents(self, request: pb.ListEventsRequest, context: Any
                          ) -> pb.ListEventsResponse:
-        if request.page_size < 0:
-            raise errors.invalid_argument("page_size", "page_size must not be negative",
-                                          "PAGE_SIZE_INVALID")
-        page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = _decode_token(request.page_token)
+        size = paging.page_size(request.page_size)
         rows = await self.pool.fetch("select * from booking.list_events($1, $2)",
-                                     after, page_size)
-        token = _encode_token(rows[-1]["id"]) if len(rows) == page_size else ""
-        return pb.ListEventsResponse(events=[_event(r) for r in rows], next_page_token=token)
+                                     paging.after_id("e", request.page_token), size)
+        return pb.ListEventsResponse(events=[_event(r) for r in rows],
+                                     next_page_token=paging.next_token("e", rows, size))
 
     async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
         return await self.reservations.submit(
@@ -152,23 +144,6 @@ class BookingService(pb_grpc.BookingServiceServicer):
                                        _no_nul("user_id", request.user_id))
         return pb.UserBookingStats(user_id=row["user_id"], bookings_count=row["bookings_count"])
 
-
-def _encode_token(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"e:{last_id}".encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "e":
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise errors.invalid_argument("page_token", "page_token is not one this server issued",
-                                      "PAGE_TOKEN_INVALID") from None
 
 
 def add_services(server: grpc.aio.Server, app: App) -> list[str]:

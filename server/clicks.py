@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -14,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from . import errors, metrics
+from . import errors, metrics, paging
 from .batching import Batcher
 from .jobs import Job
 
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("tally.clicks")
 
 SERVICE = pb.DESCRIPTOR.services_by_name["ClickService"].full_name
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 
 # Hourly: creates the coming days' partitions and drops expired ones (idempotent, so a
 # missed or repeated run does no harm; the default partition catches clicks meanwhile).
@@ -104,14 +100,11 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
     async def ListBanners(self, request: pb.ListBannersRequest, context: Any
                           ) -> pb.ListBannersResponse:
-        if request.page_size < 0:
-            raise errors.invalid_argument("page_size", "page_size must not be negative",
-                                          "PAGE_SIZE_INVALID")
-        page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = paging.page_size(request.page_size)
         rows = await self.pool.fetch("select * from clicks.list_banners($1, $2)",
-                                     _decode_token(request.page_token), page_size)
-        token = _encode_token(rows[-1]["id"]) if len(rows) == page_size else ""
-        return pb.ListBannersResponse(banners=[_banner(r) for r in rows], next_page_token=token)
+                                     paging.after_id("b", request.page_token), size)
+        return pb.ListBannersResponse(banners=[_banner(r) for r in rows],
+                                      next_page_token=paging.next_token("b", rows, size))
 
     async def RecordClick(self, request: pb.RecordClickRequest, context: Any
                           ) -> pb.RecordClickResponse:
@@ -174,23 +167,6 @@ class ClickService(pb_grpc.ClickServiceServicer):
             add(count=count).minute.seconds = second
         return reply
 
-
-def _encode_token(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"b:{last_id}".encode()).decode().rstrip("=")
-
-
-def _decode_token(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "b":
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise errors.invalid_argument("page_token", "page_token is not one this server issued",
-                                      "PAGE_TOKEN_INVALID") from None
 
 
 def add_services(server: grpc.aio.Server, app: App) -> list[str]:

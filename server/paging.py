@@ -1,0 +1,48 @@
+"""Keyset paging for List RPCs: page sizes and opaque page tokens.
+
+A token carries the last id of the previous page and a one-letter kind, so a token from
+one List RPC is refused by another. Page size 0 means the default; sizes above the
+maximum are treated as the maximum; a negative size is an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+from . import errors
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise errors.invalid_argument("page_size", "page_size must not be negative",
+                                      "PAGE_SIZE_INVALID")
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+def after_id(kind: str, token: str) -> int:
+    """The id a page starts after (0 for the first page)."""
+    if not token:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        token_kind, _, value = raw.partition(":")
+        if token_kind != kind:
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise errors.invalid_argument("page_token", "page_token is not one this server issued",
+                                      "PAGE_TOKEN_INVALID") from None
+
+
+def next_token(kind: str, rows: Sequence[Any], size: int) -> str:
+    """The token of the next page: empty when this page was not full."""
+    if len(rows) < size:
+        return ""
+    last = rows[-1]["id"]
+    return base64.urlsafe_b64encode(f"{kind}:{last}".encode()).decode().rstrip("=")
