@@ -79,7 +79,7 @@ class Settings:
     rate_limit_max: int = 100
     rate_limit_window_ms: int = 60_000
     batch_max_size: int = 256
-    batch_max_inflight: int = 2
+    batch_max_inflight: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -102,5 +102,5 @@ class Settings:
             rate_limit_max=_int("RATE_LIMIT_MAX", 100),
             rate_limit_window_ms=_int("RATE_LIMIT_TIME_WINDOW", 60_000),
             batch_max_size=max(1, _int("BATCH_MAX_SIZE", 256)),
-            batch_max_inflight=max(1, _int("BATCH_MAX_INFLIGHT", 2)),
+            batch_max_inflight=max(1, _int("BATCH_MAX_INFLIGHT", 1)),
         )
