@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TypeVar
 
 import asyncpg
 import grpc
@@ -16,12 +17,16 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from . import booking, clicks, db, jobrunner, segments, shop
+from . import booking, clicks, db, jobrunner, metrics, segments, shop
+from .batching import Batcher
 from .cache import RedisStore
 from .config import Settings
 from .rpc import RateLimiter, RpcInterceptor
 
 log = logging.getLogger("tally.server")
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Each domain module has `add_services(server, app) -> list[str]` (the full service names
 # it registered) and may declare `JOBS` (server/jobs.py). A new domain is one more entry.
@@ -45,6 +50,19 @@ class App:
     def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` after the server stopped taking calls, before the pool closes."""
         self._shutdown_hooks.append(hook)
+
+    def batcher(self, name: str, flush: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]],
+                *, max_size: int | None = None) -> Batcher[T, R]:
+        """A group-commit batcher with the configured limits, its batch sizes in the
+        metrics, drained at shutdown (after the server stops taking calls)."""
+        batcher: Batcher[T, R] = Batcher(
+            name, flush,
+            max_size=min(max_size or self.settings.batch_max_size, self.settings.batch_max_size),
+            max_inflight=self.settings.batch_max_inflight,
+            on_batch=lambda label, n: metrics.BATCH_SIZE.labels(label).observe(n),
+        )
+        self.on_shutdown(batcher.drain)
+        return batcher
 
     def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)

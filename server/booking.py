@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from . import errors, metrics, paging
+from . import errors, paging
 from .batching import Batcher
 
 if TYPE_CHECKING:
@@ -48,14 +48,8 @@ class BookingService(pb_grpc.BookingServiceServicer):
         self.pool = app.pool
         self.redis = app.redis
         self.cache_ttl_ms = app.settings.event_cache_ttl * 1000
-        self.reservations: Batcher[tuple[int, str], pb.Booking] = Batcher(
-            "booking.reserve_seats",
-            self._reserve_batch,
-            max_size=app.settings.batch_max_size,
-            max_inflight=app.settings.batch_max_inflight,
-            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
-        )
-        app.on_shutdown(self.reservations.drain)
+        self.reservations: Batcher[tuple[int, str], pb.Booking] = app.batcher(
+            "booking.reserve_seats", self._reserve_batch)
 
     async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
         row = await self.pool.fetchrow("select * from booking.create_event($1, $2)",

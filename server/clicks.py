@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from . import errors, metrics, paging
+from . import errors, paging
 from .batching import Batcher
 from .jobs import Job
 
@@ -80,14 +80,8 @@ def _time(field: str, ts: Timestamp, reason: str) -> datetime:
 class ClickService(pb_grpc.ClickServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.clicks: Batcher[tuple[int, datetime], pb.RecordClickResponse] = Batcher(
-            "clicks.record_clicks",
-            self._record_batch,
-            max_size=app.settings.batch_max_size,
-            max_inflight=app.settings.batch_max_inflight,
-            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
-        )
-        app.on_shutdown(self.clicks.drain)
+        self.clicks: Batcher[tuple[int, datetime], pb.RecordClickResponse] = app.batcher(
+            "clicks.record_clicks", self._record_batch)
 
     async def CreateBanner(self, request: pb.CreateBannerRequest, context: Any) -> pb.Banner:
         row = await self.pool.fetchrow("select * from clicks.create_banner($1)",

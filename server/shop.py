@@ -23,7 +23,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from . import errors, metrics
+from . import errors
 from .batching import Batcher
 from .jobs import Job
 
@@ -287,14 +287,8 @@ class OrderService(pb_grpc.OrderServiceServicer):
         self.pool = app.pool
         self.redis = app.redis
         # Group commit: concurrent CreateOrder calls go to shop.create_orders together.
-        self.placements: Batcher[OrderLines, pb.Order] = Batcher(
-            "shop.create_orders",
-            self._create_batch,
-            max_size=min(app.settings.batch_max_size, MAX_ORDER_BATCH),
-            max_inflight=app.settings.batch_max_inflight,
-            on_batch=lambda name, n: metrics.BATCH_SIZE.labels(name).observe(n),
-        )
-        app.on_shutdown(self.placements.drain)
+        self.placements: Batcher[OrderLines, pb.Order] = app.batcher(
+            "shop.create_orders", self._create_batch, max_size=MAX_ORDER_BATCH)
 
     async def CreateOrder(self, request: pb.CreateOrderRequest, context: Any) -> pb.Order:
         return await self.placements.submit(
