@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import psycopg
+import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
@@ -145,3 +146,12 @@ def metrics_text(addr: str) -> str:
     """The server's Prometheus exposition text."""
     with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as reply:
         return reply.read().decode()
+
+
+async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
+    """Await a call that must fail with `code` and ErrorInfo reason `reason`."""
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call
+    assert caught.value.code() == code, caught.value.details()
+    assert reason_of(caught.value) == reason, caught.value.details()
+    return caught.value

@@ -9,7 +9,7 @@ import pytest
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from tests.support import reason_of, status_details
+from tests.support import expect_error, status_details
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +20,6 @@ def stub(channel: grpc.aio.Channel) -> pb_grpc.BookingServiceStub:
 def user() -> str:
     return f"user-{uuid.uuid4().hex[:12]}"
 
-
-async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    assert caught.value.code() == code, caught.value.details()
-    assert reason_of(caught.value) == reason
-    return caught.value
 
 
 async def test_create_and_get_event(stub):

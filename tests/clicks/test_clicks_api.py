@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from tests.support import reason_of, status_details
+from tests.support import expect_error, reason_of, status_details
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +28,6 @@ def ts(value: datetime) -> Timestamp:
 def whole_minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
-
-async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    assert caught.value.code() == code, caught.value.details()
-    assert reason_of(caught.value) == reason
-    return caught.value
 
 
 def field_of(err: grpc.aio.AioRpcError) -> str:

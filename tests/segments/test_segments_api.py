@@ -14,18 +14,11 @@ from tally.segments.v1 import segments_pb2 as pb
 
 from clients import export_history
 from tests.segments.conftest import new_slug, new_user_id
-from tests.support import reason_of, status_details
+from tests.support import expect_error, status_details
 
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
-
-async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    assert caught.value.code() == code, caught.value.details()
-    assert reason_of(caught.value) == reason, caught.value.details()
-    return caught.value
 
 
 async def make_user(stub) -> int:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 
 import grpc
-import pytest
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
-
-from tests.support import reason_of
 
 
 class Stubs:
@@ -23,13 +20,6 @@ class Stubs:
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
-
-async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call
-    assert caught.value.code() == code, caught.value.details()
-    assert reason_of(caught.value) == reason, caught.value.details()
-    return caught.value
 
 
 async def new_user(s: Stubs) -> tuple[pb.User, pb.Address]:

@@ -13,8 +13,8 @@ from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
 from server.config import APP_ROLE, with_user
 from server.shop import JOBS
-from tests.shop.helpers import expect_error, item, new_category, new_product, new_user
-from tests.support import ServerProcess
+from tests.shop.helpers import item, new_category, new_product, new_user
+from tests.support import ServerProcess, expect_error
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 

@@ -6,8 +6,8 @@ import grpc
 import pytest
 from tally.shop.v1 import shop_pb2 as pb
 
-from tests.shop.helpers import expect_error, item, new_category, new_product, new_user, unique
-from tests.support import status_details
+from tests.shop.helpers import item, new_category, new_product, new_user, unique
+from tests.support import expect_error, status_details
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
