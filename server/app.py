@@ -21,7 +21,7 @@ from . import booking, clicks, db, jobrunner, metrics, segments, shop
 from .batching import Batcher
 from .cache import RedisStore
 from .config import Settings
-from .rpc import RateLimiter, RpcInterceptor
+from .rpc import RateLimiter, Registrar
 
 log = logging.getLogger("tally.server")
 
@@ -135,13 +135,12 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     redis = RedisStore(settings.redis_url, timeout=settings.redis_timeout)
     app = App(settings=settings, pool=pool, redis=redis, worker_index=worker_index)
     limiter = RateLimiter(redis, settings.rate_limit_max, settings.rate_limit_window_ms)
-    server = grpc.aio.server(
-        interceptors=[RpcInterceptor(limiter, RATE_LIMITED_SERVICES)],
-        options=[("grpc.so_reuseport", 1 if reuse_port else 0)],
-    )
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
+    registrar = Registrar(server, limiter, RATE_LIMITED_SERVICES)
     names: list[str] = []
     for domain in DOMAINS:
-        names.extend(domain.add_services(server, app))
+        names.extend(domain.add_services(registrar, app))
+    registrar.check()
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(

@@ -16,6 +16,7 @@ from .batching import Batcher
 
 if TYPE_CHECKING:
     from .app import App
+    from .rpc import Registrar
 
 SERVICE = pb.DESCRIPTOR.services_by_name["BookingService"].full_name
 
@@ -140,6 +141,6 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
 
 
-def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+def add_services(server: Registrar, app: App) -> list[str]:
     pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server)
     return [SERVICE]

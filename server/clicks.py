@@ -18,6 +18,7 @@ from .jobs import Job
 
 if TYPE_CHECKING:
     from .app import App
+    from .rpc import Registrar
 
 log = logging.getLogger("tally.clicks")
 
@@ -163,6 +164,6 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
 
 
-def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+def add_services(server: Registrar, app: App) -> list[str]:
     pb_grpc.add_ClickServiceServicer_to_server(ClickService(app), server)
     return [SERVICE]

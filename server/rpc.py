@@ -1,14 +1,17 @@
 """What every RPC goes through: rate limit, error mapping, metrics, one log line.
 
-A server interceptor wraps each method handler once (the wrapped handlers are cached),
-so servicers stay a few lines long: they raise, this module answers.
+Each tally method handler is wrapped once, when its service is registered (see
+`Registrar`), so servicers stay a few lines long: they raise, this module answers. Wrapping
+at registration rather than in a grpc.aio interceptor matters for speed: an interceptor
+is an extra coroutine on every call, about 50 us of CPU here, more than this module's own
+work per call.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -66,32 +69,47 @@ class RateLimiter:
             )
 
 
-class RpcInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, limiter: RateLimiter | None, limited_services: frozenset[str]) -> None:
+class Registrar:
+    """Stands in for the grpc.aio.Server while the domains register their services.
+
+    The generated `add_*Servicer_to_server` functions hand over the method handlers twice:
+    as a generic handler and, by name, through `add_registered_method_handlers`. Each
+    tally handler is wrapped (rate limit, error mapping, metrics, log line) and both
+    registrations go to the real server with the wrapped handlers. `check()` refuses a
+    service that came only as a generic handler: it could not have been wrapped.
+    """
+
+    def __init__(self, server: grpc.aio.Server, limiter: RateLimiter | None,
+                 limited_services: frozenset[str]) -> None:
+        self._server = server
         self._limiter = limiter if limiter is not None and limiter.enabled else None
         self._limited = limited_services
-        self._cache: dict[str, grpc.RpcMethodHandler | None] = {}
+        self._generic: set[str] = set()
+        self._registered: set[str] = set()
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method = details.method
-        if method in self._cache:
-            wrapped = self._cache[method]
-        else:
-            handler = await continuation(details)
-            wrapped = self._wrap(method, handler) if handler is not None else None
-            self._cache[method] = wrapped
-        if wrapped is None:
-            return await continuation(details)
-        return wrapped
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        for handler in handlers:
+            name = handler.service_name() if isinstance(handler, grpc.ServiceRpcHandler) else None
+            if name is None:
+                raise TypeError(f"cannot register {handler!r}: not a service handler")
+            self._generic.add(name)
 
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler | None:
-        service = method.split("/")[1] if method.count("/") == 2 else ""
-        if not service.startswith("tally."):
-            return None  # health, reflection: untouched
+    def add_registered_method_handlers(self, service: str,
+                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+        wrapped = {name: self._wrap(f"/{service}/{name}", handler)
+                   for name, handler in handlers.items()}
+        self._server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(service, wrapped),))
+        self._server.add_registered_method_handlers(service, wrapped)
+        self._registered.add(service)
+
+    def check(self) -> None:
+        missing = self._generic - self._registered
+        if missing:
+            raise RuntimeError(f"services registered without method handlers: {sorted(missing)}")
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        service = method.split("/")[1]
         name = method.rsplit("/", 1)[-1]
         label = f"{service.rsplit('.', 1)[-1]}.{name}"
         limiter = self._limiter if service in self._limited else None
@@ -156,7 +174,7 @@ class RpcInterceptor(grpc.aio.ServerInterceptor):
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer)
-        return None
+        raise TypeError(f"{method}: only unary and server-streaming methods are supported")
 
 
 _SERVER_FAULTS = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE,

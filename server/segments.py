@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
@@ -19,6 +18,7 @@ from .jobs import Job
 
 if TYPE_CHECKING:
     from .app import App
+    from .rpc import Registrar
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SegmentService"].full_name
 
@@ -185,6 +185,6 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                     await producer
 
 
-def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+def add_services(server: Registrar, app: App) -> list[str]:
     pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server)
     return [SERVICE]

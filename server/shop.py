@@ -29,6 +29,7 @@ from .jobs import Job
 
 if TYPE_CHECKING:
     from .app import App
+    from .rpc import Registrar
 
 log = logging.getLogger("tally.shop")
 
@@ -404,7 +405,7 @@ class ReportService(pb_grpc.ReportServiceServicer):
                 await asyncio.wait_for(listener.close(), 2.0)
 
 
-def add_services(server: grpc.aio.Server, app: App) -> list[str]:
+def add_services(server: Registrar, app: App) -> list[str]:
     pb_grpc.add_UserServiceServicer_to_server(UserService(app), server)
     pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server)
     pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server)
