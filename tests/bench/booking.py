@@ -13,7 +13,7 @@ import argparse
 
 import psycopg
 
-from tests.bench.common import fresh_database, machine, run_k6, run_pgbench
+from tests.bench.common import fresh_database, machine, print_ceiling, run_k6, run_pgbench
 from tests.support import ServerProcess
 
 K6_SCRIPT = """
@@ -67,6 +67,7 @@ def run(argv: list[str]) -> None:
     server = ServerProcess(url, workers=args.workers).start()
     rows = []
     try:
+        print_ceiling(server.addr, args.vus)
         for label, first, count in (("(a) 1,000 events", spread_first, 1000),
                                     ("(b) one hot event", hot, 1)):
             grpc_result = run_k6(f"{label} gRPC", K6_SCRIPT, {

@@ -74,6 +74,42 @@ export function handleSummary(data) {
 """
 
 
+CEILING_SCRIPT = """
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+
+export const options = {
+  scenarios: { noop: { executor: 'constant-vus', vus: Number(__ENV.VUS),
+                       duration: __ENV.DURATION + 's' } },
+  summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
+};
+
+const client = new grpc.Client();
+
+export default function () {
+  if (__ITER === 0) client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
+  const res = client.invoke('grpc.health.v1.Health/Check', {});
+  check(res, { ok: (r) => r && r.status === grpc.StatusOK });
+}
+"""
+
+
+def ceiling(addr: str, vus: int, seconds: int) -> Result:
+    """k6 calling the server's health Check: an RPC that does no work, not even a
+    database call. What it reaches is the most any RPC can reach on this machine with
+    this load generator - the gRPC stack's own cost, on both sides."""
+    return run_k6("no-op RPC (health Check)", CEILING_SCRIPT, {
+        "ADDR": addr, "VUS": str(vus), "DURATION": str(seconds)})
+
+
+def print_ceiling(addr: str, vus: int, seconds: int = 10) -> Result:
+    result = ceiling(addr, vus, seconds)
+    print(f"ceiling: {result.line()}")
+    print("  (the same server and k6, an RPC that does nothing: no RPC can go faster here)",
+          flush=True)
+    return result
+
+
 def run_pgbench(name: str, script: str, database_url: str, *, clients: int, seconds: int,
                 defines: dict[str, str] | None = None, user: str = APP_ROLE) -> Result:
     """pgbench with a custom script, as the application role; latencies from its log."""
