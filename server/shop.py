@@ -357,10 +357,65 @@ class OrderService(pb_grpc.OrderServiceServicer):
             for r in rows])
 
 
+class ReportListener:
+    """One LISTEN connection per worker process for every open WatchReports stream.
+
+    Each stream subscribes a queue and gets True on every notification. The connection
+    opens with the first subscriber and closes with the last, so an idle server holds
+    none. If it drops, every subscriber gets False (its stream ends with UNAVAILABLE, and
+    the client resumes from the last summary it saw) and the next subscriber opens a new
+    one.
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._conn: asyncpg.Connection | None = None
+        self._queues: set[asyncio.Queue[bool]] = set()
+        self._lock = asyncio.Lock()
+
+    async def subscribe(self) -> asyncio.Queue[bool]:
+        """A queue that hears of every notification sent after this returns."""
+        queue: asyncio.Queue[bool] = asyncio.Queue()
+        async with self._lock:
+            if self._conn is None or self._conn.is_closed():
+                conn = await asyncpg.connect(self._dsn, server_settings={
+                    "application_name": "tally-server-watch-reports"})
+                try:
+                    await conn.add_listener(NOTIFY_CHANNEL, self._notified)
+                except BaseException:
+                    conn.terminate()
+                    raise
+                conn.add_termination_listener(self._terminated)
+                self._conn = conn
+            self._queues.add(queue)
+        return queue
+
+    async def unsubscribe(self, queue: asyncio.Queue[bool]) -> None:
+        async with self._lock:
+            self._queues.discard(queue)
+            if self._queues or self._conn is None:
+                return
+            conn, self._conn = self._conn, None
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(conn.close(), 2.0)
+
+    def _notified(self, *_: object) -> None:
+        for queue in self._queues:
+            queue.put_nowait(True)
+
+    def _terminated(self, conn: asyncpg.Connection) -> None:
+        if conn is not self._conn:
+            return  # closed on purpose by unsubscribe
+        self._conn = None
+        queues, self._queues = self._queues, set()
+        for queue in queues:
+            queue.put_nowait(False)
+
+
 class ReportService(pb_grpc.ReportServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.dsn = app.settings.app_database_url
+        self.listener = ReportListener(app.settings.app_database_url)
 
     async def GetReports(self, request: pb.GetReportsRequest, context: Any
                          ) -> pb.GetReportsResponse:
@@ -372,16 +427,11 @@ class ReportService(pb_grpc.ReportServiceServicer):
     async def WatchReports(self, request: pb.WatchReportsRequest, context: Any):
         last = request.after_id
         query = "select * from shop.report_summaries_after($1, $2)"
-        await self.pool.fetch(query, last, 1)  # validates after_id before any connection
-        wake: asyncio.Queue[bool] = asyncio.Queue()
-        # A connection of its own (not from the pool): it sits in LISTEN for as long as
-        # the stream lasts. LISTEN comes before the replay, so nothing committed in
-        # between is missed; `last` makes a notification for a replayed row a no-op.
-        listener = await asyncpg.connect(self.dsn, server_settings={
-            "application_name": "tally-server-watch-reports"})
+        await self.pool.fetch(query, last, 1)  # validates after_id before subscribing
+        # Subscribing (LISTEN) comes before the replay, so nothing committed in between
+        # is missed; `last` makes a notification for a replayed row a no-op.
+        wake = await self.listener.subscribe()
         try:
-            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: wake.put_nowait(True))
-            listener.add_termination_listener(lambda *_: wake.put_nowait(False))
             while True:
                 rows = await self.pool.fetch(query, last, REPLAY_BATCH)
                 for r in rows:
@@ -401,8 +451,7 @@ class ReportService(pb_grpc.ReportServiceServicer):
                     if not wake.get_nowait():
                         raise errors.unavailable("database")
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(listener.close(), 2.0)
+            await self.listener.unsubscribe(wake)
 
 
 def add_services(server: Registrar, app: App) -> list[str]:

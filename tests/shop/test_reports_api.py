@@ -108,6 +108,41 @@ async def test_watch_reports_across_a_restart(database_url, admin_db):
     assert all(x.reports_count == 0 and list(x.reports) == [] for x in seen)
 
 
+def watch_connections(admin_db) -> int:
+    return admin_db.execute(
+        "select count(*) from pg_stat_activity where datname = current_database()"
+        " and application_name = 'tally-server-watch-reports'").fetchone()[0]
+
+
+async def until(check, expected, seconds: float = 10.0):
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (value := check()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"{value} != {expected}"
+        await asyncio.sleep(0.05)
+
+
+async def test_watch_streams_share_one_listen_connection(s, admin_db):
+    days = [date(1992, 5, d) for d in (1, 2)]
+    names = {d.isoformat() for d in days}
+    await until(lambda: watch_connections(admin_db), 0)
+    start = max_outbox_id(admin_db)
+    streams = [s.reports.WatchReports(pb.WatchReportsRequest(after_id=start))
+               for _ in range(3)]
+    try:
+        generate(admin_db, days[0])
+        first = [await read(stream, names) for stream in streams]
+        assert {x.report_date for x in first} == {days[0].isoformat()}
+        assert watch_connections(admin_db) == 1, "one LISTEN connection for all streams"
+        streams.pop().cancel()
+        generate(admin_db, days[1])  # the other two still hear of it
+        second = [await read(stream, names) for stream in streams]
+        assert {x.report_date for x in second} == {days[1].isoformat()}
+    finally:
+        for stream in streams:
+            stream.cancel()
+    await until(lambda: watch_connections(admin_db), 0)  # closed with its last stream
+
+
 async def test_daily_job_reports_the_day_that_ended(database_url, admin_db):
     """The job's SQL, as the runner calls it: $1 = the scheduled time (00:00 UTC)."""
     (job,) = JOBS
