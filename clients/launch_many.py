@@ -1,6 +1,7 @@
 """`launch-many -n N -- COMMAND...`: start N copies of a command so they contend at once.
 
-Every copy inherits two pipe ends, named in its environment:
+Every copy gets the launch's random id in LAUNCH_MANY_ID (so a command can tell a copy of
+this launch from a later run) and inherits two pipe ends, named in its environment:
   LAUNCH_MANY_READY_FD    it writes one byte here when it is ready to contend
                           (imported, connected), then
   LAUNCH_MANY_BARRIER_FD  it blocks reading here. The launcher holds the write end and
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ready_r, ready_w = os.pipe()
     barrier_r, barrier_w = os.pipe()
     env = {**os.environ, "LAUNCH_MANY_READY_FD": str(ready_w),
-           "LAUNCH_MANY_BARRIER_FD": str(barrier_r)}
+           "LAUNCH_MANY_BARRIER_FD": str(barrier_r), "LAUNCH_MANY_ID": os.urandom(8).hex()}
     sel = selectors.DefaultSelector()
     children: list[Child] = []
     t0 = time.monotonic()

@@ -17,7 +17,11 @@ Exit status: 0 when the work ran or was skipped because another run holds the lo
 Under `launch-many`, the environment names two inherited file descriptors: after
 connecting, the command writes one byte to LAUNCH_MANY_READY_FD and then blocks reading
 LAUNCH_MANY_BARRIER_FD until the launcher closes it, so every copy asks for the lock at
-the same moment.
+the same moment. It also names the launch (LAUNCH_MANY_ID): the copy that takes the lock
+claims the launch in the same script (`tally:launch:<lock>:<id>`, kept an hour), and a
+copy of a claimed launch skips even when the lock is free again - so exactly one copy of
+the launch runs however late the last ones are woken. Without a launch id, run-once only
+excludes: a later run starts once the earlier one released.
 """
 
 from __future__ import annotations
@@ -38,6 +42,26 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+"""
+
+LAUNCH_PREFIX = "tally:launch:"
+LAUNCH_CLAIM_MS = 3600 * 1000
+
+# KEYS[1] lock, KEYS[2] launch claim; ARGV[1] our token, ARGV[2] lock ttl (ms), ARGV[3]
+# claim ttl (ms), '' when there is no launch. 'ran': a copy of this launch took the lock
+# already; 'held': the lock is someone else's; 'ok': the lock (and the launch) are ours.
+ACQUIRE_SCRIPT = """
+local launch = ARGV[3] ~= ''
+if launch and redis.call('EXISTS', KEYS[2]) == 1 then
+  return 'ran'
+end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 'held'
+end
+if launch then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+end
+return 'ok'
 """
 
 # The same text as server.lock.NEXT_FENCE_SCRIPT (a test compares them).
@@ -243,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     run_id = os.urandom(4).hex()
     token = f"{run_id}-{os.urandom(12).hex()}"
     lock, fence = LOCK_PREFIX + args.lock, FENCE_PREFIX + args.lock
+    launch_id = os.environ.get("LAUNCH_MANY_ID") or ""
+    claim = f"{LAUNCH_PREFIX}{args.lock}:{launch_id}" if launch_id else lock
     try:
         r = MiniRedis(args.redis_url, args.timeout)
     except (OSError, ValueError, RedisFailure) as exc:
@@ -250,12 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     _wait_at_barrier()
     try:
-        if r.call("SET", lock, token, "NX", "PX", max(1, int(args.ttl * 1000))) is None:
+        outcome = r.call("EVAL", ACQUIRE_SCRIPT, 2, lock, claim, token,
+                         max(1, int(args.ttl * 1000)), LAUNCH_CLAIM_MS if launch_id else "")
+        if outcome != b"ok":
             # Decided. What is left (print, exit) yields the CPU to copies that have not
-            # asked yet: on a small machine, a thousand exits at normal priority delay the
-            # last askers past the first run's second, and they would run again.
+            # asked yet, so the launch is decided sooner.
             os.nice(19)
-            _say(f"[run {run_id}] skipped: already running")
+            _say(f"[run {run_id}] skipped: " + ("already ran in this launch" if outcome == b"ran"
+                                                else "already running"))
             return 0
         # The fencing token is issued (and counted) even though a print needs none.
         # None: it expired before it was numbered (a ttl below one round trip).

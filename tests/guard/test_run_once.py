@@ -50,6 +50,34 @@ async def test_skips_while_the_server_lock_is_held(aredis):
     await held.release()
 
 
+def test_a_launch_runs_once_however_late_its_copies_ask(redis_client):
+    n, launch = name(), uuid.uuid4().hex[:16]
+    first = run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch)
+    assert first.stdout.splitlines()[-1].endswith("] finished")
+    assert not redis_client.exists(lock.lock_key(n)), "the lock was released"
+    late = run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch)
+    assert re.fullmatch(r"\[run [0-9a-f]{8}\] skipped: already ran in this launch\n",
+                        late.stdout)
+    assert late.returncode == 0
+    ttl = redis_client.pttl(f"tally:launch:{n}:{launch}")
+    assert 0 < ttl <= 3600 * 1000, "the claim expires"
+    # Another launch, or a run outside any launch, is only excluded while one runs.
+    assert run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID="another").stdout.endswith(
+        "] finished\n")
+    assert run("--lock", n, "--sleep", "0").stdout.endswith("] finished\n")
+    assert run("--lock", n, "--sleep", "0").stdout.endswith("] finished\n")
+
+
+def test_a_launch_is_not_claimed_by_a_copy_that_did_not_get_the_lock(redis_client):
+    n, launch = name(), uuid.uuid4().hex[:16]
+    redis_client.set(lock.lock_key(n), "someone", px=30_000)
+    assert "skipped: already running" in run("--lock", n, LAUNCH_MANY_ID=launch).stdout
+    assert not redis_client.exists(f"tally:launch:{n}:{launch}")
+    redis_client.delete(lock.lock_key(n))
+    assert run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch).stdout.endswith(
+        "] finished\n")
+
+
 def test_lock_name_and_settings_from_the_environment(redis_client):
     n = name()
     redis_client.set(lock.lock_key(n), "someone", px=30_000)
