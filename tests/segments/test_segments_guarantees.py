@@ -339,3 +339,38 @@ async def test_users_created_during_an_automatic_segment_never_miss_it(stub, adm
             assert adds.get(user, 0) == (1 if should else 0)
     finally:
         await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
+
+
+async def test_delete_user_waits_for_an_automatic_segment_being_created(
+        stub, admin_db, database_url):
+    """While a CreateSegment (auto) transaction is open, DeleteUser of a user in its share
+    waits for it, then ends that membership after it began: its history is the add at
+    the creation, then the remove, never the other way round."""
+    from server.config import APP_ROLE, with_user
+
+    slug = new_slug("held")
+    user_id = next(u for u in iter(new_user_id, None) if admin_db.execute(
+        "select segments._auto_bucket(%s, %s) < 5000", (u, slug)).fetchone()[0])
+    await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    with psycopg.connect(with_user(database_url, APP_ROLE)) as creator:
+        creator_pid = creator.execute("select pg_backend_pid()").fetchone()[0]
+        created = creator.execute("select created_at from segments.create_segment(%s, 50)",
+                                  (slug,)).fetchone()[0]  # not committed
+        deletion = asyncio.ensure_future(stub.DeleteUser(pb.DeleteUserRequest(user_id=user_id)))
+        deadline = time.monotonic() + 30
+        while not admin_db.execute(
+                "select count(*) from pg_stat_activity where %s = any(pg_blocking_pids(pid))",
+                (creator_pid,)).fetchone()[0]:
+            assert not deletion.done(), "the deletion did not wait for the creation"
+            assert time.monotonic() < deadline, "the deletion neither finished nor waited"
+            await asyncio.sleep(0.01)
+        creator.commit()
+    try:
+        assert (await deletion).memberships_ended == 1
+        rows = [r for year, month in months_since(created)
+                for r in await export_rows(stub, year, month, user_id) if r[1] == slug]
+        assert [r[2] for r in rows] == ["add", "remove"]
+        assert rows[0][3] == created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert rows[0][3] < rows[1][3]
+    finally:
+        await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
