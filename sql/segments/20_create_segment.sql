@@ -1,8 +1,10 @@
 -- create_segment(slug, auto_percent): a new segment. With auto_percent p (0-100, at most
 -- two decimals) it is automatic: every live user whose bucket (_auto_bucket) is below
--- p * 100 gets it now, with a history 'add' row each, in one set-based statement; users
--- created later get it in create_user. A deleted segment's slug may be taken again.
--- Returns the segment and how many users got it automatically.
+-- p * 100 is a member from now on, and so is every user created later with such a
+-- bucket. Those memberships are derived, not stored (see user_segments), and so are the
+-- history 'add' rows of the users present now (see _derived_adds): this writes only the
+-- segment row, whatever the number of users. A deleted segment's slug may be taken again.
+-- Returns the segment and how many users it reached automatically.
 -- TLIA1 SLUG_INVALID, TLIA1 AUTO_PERCENT_INVALID, TLAE1 SLUG_TAKEN.
 --   select * from segments.create_segment('AVITO_VOICE_MESSAGES');
 --   select * from segments.create_segment('AVITO_DISCOUNT_30', 25.5);
@@ -27,14 +29,18 @@ begin
     end if;
 
     if p_auto_percent > 0 then
-        -- No user may be created or deleted while the members are chosen: SHARE
-        -- conflicts with create_user's and delete_user's writes, and waits for those in
-        -- flight, so every user is either chosen here or meets this segment there.
+        -- No user may be created or deleted until this commits: SHARE conflicts with
+        -- create_user's and delete_user's ROW EXCLUSIVE, and waits for those in flight.
+        -- So created_at below is later than every user created or deleted before, and
+        -- earlier than every one after: the users present at this segment's creation
+        -- (whose 'add' rows _derived_adds derives) are exactly those with
+        -- users.created_at <= created_at still live, and every later user meets this
+        -- segment in create_user.
         lock table segments.users in share mode;
     end if;
 
-    insert into segments.segments as s (slug, auto_percent, created_at)
-    values (p_slug, p_auto_percent, clock_timestamp())
+    insert into segments.segments as s (slug, auto_percent, created_at, adds_derived)
+    values (p_slug, p_auto_percent, clock_timestamp(), true)
     on conflict (slug) where deleted_at is null do nothing
     returning s.id, s.created_at into v_id, v_created_at;
     if v_id is null then
@@ -43,20 +49,10 @@ begin
     end if;
 
     if p_auto_percent > 0 then
-        with added as (
-            insert into segments.memberships (user_id, segment_id, added_at)
-            select u.id, v_id, v_created_at
-              from segments.users u
-             where u.deleted_at is null
-               and segments._auto_bucket(u.id, p_slug) < p_auto_percent * 100
-            returning user_id
-        ),
-        logged as (
-            insert into segments.history (user_id, segment_id, slug, operation, at)
-            select a.user_id, v_id, p_slug, 'add', v_created_at from added a
-            returning 1
-        )
-        select count(*) into v_members from logged;
+        select count(*) into v_members
+          from segments.users u
+         where u.deleted_at is null
+           and segments._auto_member(u.id, p_slug, p_auto_percent);
     end if;
 
     return query select v_id, p_slug, p_auto_percent, v_created_at, v_members;

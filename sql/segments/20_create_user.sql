@@ -1,6 +1,7 @@
 -- create_user(user_id): the user, created if new (idempotent: a live user is returned
--- unchanged). A new user - or a deleted one created again - gets every automatic
--- segment its bucket falls into, with a history 'add' row each.
+-- unchanged). A new user - or a deleted one created again - is a member of every live
+-- automatic segment its bucket falls into (derived, see user_segments), from its
+-- created_at; this writes the history 'add' row of each.
 -- TLIA1 USER_ID_INVALID.
 --   select * from segments.create_user(42);
 create function segments.create_user(p_user_id bigint)
@@ -12,11 +13,12 @@ as $fn$
 #variable_conflict use_column
 declare
     v_created_at timestamptz;
-    v_now timestamptz;
 begin
     perform segments._check_user_id(p_user_id);
-    -- ROW EXCLUSIVE on users: waits for a create_segment that is materialising an
-    -- automatic segment (it holds SHARE), so the new user is either seen by it or sees it.
+    -- ROW EXCLUSIVE on users: waits for a create_segment of an automatic segment (it
+    -- holds SHARE until it commits), so this user's created_at is later than that
+    -- segment's, and the segment is visible to the statement below. A user inserted while
+    -- no such segment was being created is older than any segment created after.
     insert into segments.users as u (id, created_at)
     values (p_user_id, clock_timestamp())
     on conflict on constraint users_pkey do update
@@ -30,26 +32,18 @@ begin
         return;
     end if;
 
-    v_now := clock_timestamp();
-    -- Lock the automatic segments against a concurrent delete_segment (which takes
-    -- them FOR UPDATE): it then either sees this user's memberships or we skip it.
-    with auto as (
-        select s.id, s.slug
-          from segments.segments s
-         where s.deleted_at is null and s.auto_percent > 0
-           and segments._auto_bucket(p_user_id, s.slug) < s.auto_percent * 100
-         order by s.id
-           for share
-    ),
-    added as (
-        insert into segments.memberships (user_id, segment_id, added_at)
-        select p_user_id, a.id, v_now from auto a
-        on conflict do nothing
-        returning segment_id
-    )
+    -- The automatic segments, locked FOR SHARE against a concurrent delete_segment
+    -- (which takes them FOR UPDATE): it then either counts this user among the members
+    -- it ends, or this skips the segment it deleted.
     insert into segments.history (user_id, segment_id, slug, operation, at)
-    select p_user_id, a.id, a.slug, 'add', v_now
-      from added d join auto a on a.id = d.segment_id;
+    select p_user_id, a.id, a.slug, 'add', v_created_at
+      from (select s.id, s.slug
+              from segments.segments s
+             where s.deleted_at is null and s.auto_percent > 0
+               and segments._auto_member(p_user_id, s.slug, s.auto_percent)
+             order by s.id
+               for share) a
+     order by a.id;
 
     return query select p_user_id, v_created_at, true;
 end

@@ -1,7 +1,7 @@
 -- delete_segment(slug): every member loses the segment, with a history 'remove' row
--- each (automatic members included; one whose expiry had passed is dated at it), and
--- the segment is marked deleted, so its slug may be taken again. Returns how many
--- memberships ended.
+-- each (derived automatic members included; a membership whose expiry had passed is
+-- dated at it), and the segment is marked deleted, so its slug may be taken again.
+-- Returns how many memberships ended.
 -- TLNF1 SEGMENT_NOT_FOUND, TLIA1 SLUG_INVALID.
 --   select segments.delete_segment('AVITO_VOICE_MESSAGES');
 create function segments.delete_segment(p_slug text)
@@ -12,15 +12,18 @@ set search_path = segments, pg_temp
 as $fn$
 declare
     v_id bigint;
+    v_auto_percent numeric;
     v_now timestamptz;
-    v_count bigint;
+    v_derived bigint := 0;
+    v_explicit bigint;
 begin
     perform segments._check_slug(p_slug);
-    -- The row lock conflicts with the FOR SHARE that update_user_segments and
-    -- create_user take on a segment before adding to it. "Now" is read only once it is
-    -- held: an UPDATE that waited for a FOR SHARE would keep the time from before the
-    -- wait, and date the removals before the adds it waited for.
-    select s.id into v_id from segments.segments s
+    -- The row lock conflicts with the FOR SHARE that update_user_segments, create_user
+    -- and delete_user take on a segment before they add to it or end its memberships, so
+    -- the members read below stay as read until this commits. "Now" is read only once
+    -- it is held: an UPDATE that waited for a FOR SHARE would keep the time from before
+    -- the wait, and date the removals before the adds it waited for.
+    select s.id, s.auto_percent into v_id, v_auto_percent from segments.segments s
      where s.slug = p_slug and s.deleted_at is null
        for update;
     if v_id is null then
@@ -29,6 +32,25 @@ begin
     end if;
     v_now := clock_timestamp();
     update segments.segments s set deleted_at = v_now where s.id = v_id;
+
+    -- Derived members (automatic share, no row, no opt-out) first, while the explicit
+    -- rows are still there to tell them apart.
+    if v_auto_percent > 0 then
+        with logged as (
+            insert into segments.history (user_id, segment_id, slug, operation, at)
+            select u.id, v_id, p_slug, 'remove', v_now
+              from segments.users u
+             where u.deleted_at is null
+               and segments._auto_member(u.id, p_slug, v_auto_percent)
+               and not exists (select 1 from segments.memberships m
+                                where m.user_id = u.id and m.segment_id = v_id)
+               and not exists (select 1 from segments.opt_outs o
+                                where o.user_id = u.id and o.segment_id = v_id)
+            returning 1
+        )
+        select count(*) into v_derived from logged;
+        delete from segments.opt_outs o where o.segment_id = v_id;
+    end if;
 
     with ended as (
         delete from segments.memberships m
@@ -41,8 +63,8 @@ begin
           from ended e
         returning 1
     )
-    select count(*) into v_count from logged;
-    return v_count;
+    select count(*) into v_explicit from logged;
+    return v_derived + v_explicit;
 end
 $fn$;
 

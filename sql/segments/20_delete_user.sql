@@ -1,5 +1,9 @@
 -- delete_user(user_id): the user is deleted and every membership it holds ends, each
--- with a history 'remove' row (dated at its expiry if that had already passed).
+-- with a history 'remove' row (derived automatic ones included; one whose expiry had
+-- passed is dated at it). The derived history 'add' rows of the user's current life
+-- (_derived_adds: automatic segments created while it was alive, deleted ones too) are
+-- stored first, since a deleted user no longer matches the derivation; its opt-outs are
+-- dropped, so a user created again starts afresh.
 -- Returns how many memberships ended (expired ones not yet swept included).
 -- TLNF1 USER_NOT_FOUND, TLIA1 USER_ID_INVALID.
 --   select segments.delete_user(42);
@@ -10,12 +14,11 @@ security definer
 set search_path = segments, pg_temp
 as $fn$
 declare
+    v_auto bigint[];
     v_now timestamptz;
     v_count integer;
 begin
     perform segments._check_user_id(p_user_id);
-    -- Lock first, then read the time (see delete_segment: an UPDATE that waits keeps
-    -- the time from before the wait).
     perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
@@ -23,22 +26,52 @@ begin
         perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
                                   format('user %s not found', p_user_id), 'user_id');
     end if;
+    -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
+    -- automatic segment (SHARE), so that segment is visible here and dated before this
+    -- deletion; one that starts later waits for this one to commit.
+    lock table segments.users in row exclusive mode;
+    -- The live automatic segments the user's bucket falls into, FOR SHARE (in id order)
+    -- against a concurrent delete_segment: one of the two ends each derived membership.
+    select coalesce(array_agg(a.id order by a.id), '{}') into v_auto
+      from (select s.id from segments.segments s
+             where s.deleted_at is null and s.auto_percent > 0
+               and segments._auto_member(p_user_id, s.slug, s.auto_percent)
+             order by s.id
+               for share) a;
+    -- Lock first, then read the time (see delete_segment: an UPDATE that waits keeps
+    -- the time from before the wait).
     v_now := clock_timestamp();
+
+    insert into segments.history (user_id, segment_id, slug, operation, at)
+    select d.user_id, d.segment_id, d.slug, 'add', d.at
+      from segments._derived_adds('-infinity', 'infinity', p_user_id) d
+     order by d.at, d.segment_id;
+
     update segments.users u set deleted_at = v_now where u.id = p_user_id;
 
     with ended as (
         delete from segments.memberships m
          where m.user_id = p_user_id
-        returning m.segment_id, m.expires_at
+        returning m.segment_id, least(m.expires_at, v_now) as at
+    ),
+    derived as (
+        select a.id as segment_id, v_now as at
+          from unnest(v_auto) a (id)
+         where not exists (select 1 from segments.memberships m
+                            where m.user_id = p_user_id and m.segment_id = a.id)
+           and not exists (select 1 from segments.opt_outs o
+                            where o.user_id = p_user_id and o.segment_id = a.id)
     ),
     logged as (
         insert into segments.history (user_id, segment_id, slug, operation, at)
-        select p_user_id, e.segment_id, s.slug, 'remove', least(e.expires_at, v_now)
-          from ended e join segments.segments s on s.id = e.segment_id
-         order by least(e.expires_at, v_now), s.slug
+        select p_user_id, g.segment_id, s.slug, 'remove', g.at
+          from (select * from ended union all select * from derived) g
+          join segments.segments s on s.id = g.segment_id
+         order by g.at, s.slug
         returning 1
     )
     select count(*) into v_count from logged;
+    delete from segments.opt_outs o where o.user_id = p_user_id;
     return v_count;
 end
 $fn$;

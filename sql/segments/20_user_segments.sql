@@ -1,6 +1,17 @@
 -- user_segments(user_id): the user's active segments with their expiry, by slug. A
 -- membership whose expiry has passed is never returned, whether or not
 -- expire_memberships has swept it yet ("now" is clock_timestamp() at the call).
+--
+-- Memberships are of two kinds:
+--   * explicit: a row of segments.memberships, active while its expiry is null or in
+--     the future (an expired row of an automatic segment is not active either: the row
+--     decides);
+--   * derived: the user is live and its bucket falls into a live automatic segment
+--     (_auto_member), and there is neither a memberships row nor an opt-out
+--     (segments.opt_outs) for the pair; no expiry, added when the later of the user and
+--     the segment was created.
+-- The user's row by primary key, then one query: its memberships rows by primary key
+-- plus the few live automatic segments, each checked against the two primary keys.
 -- TLNF1 USER_NOT_FOUND, TLIA1 USER_ID_INVALID.
 --   select * from segments.user_segments(42);
 create function segments.user_segments(p_user_id bigint)
@@ -13,20 +24,33 @@ as $fn$
 #variable_conflict use_column
 declare
     v_now timestamptz := clock_timestamp();
+    v_created timestamptz;
 begin
     perform segments._check_user_id(p_user_id);
-    return query
-        select s.slug, m.expires_at, m.added_at
-          from segments.memberships m
-          join segments.segments s on s.id = m.segment_id
-         where m.user_id = p_user_id
-           and (m.expires_at is null or m.expires_at > v_now)
-         order by s.slug collate "C";
-    if not found and not exists (select 1 from segments.users u
-                                  where u.id = p_user_id and u.deleted_at is null) then
+    select u.created_at into v_created from segments.users u
+     where u.id = p_user_id and u.deleted_at is null;
+    if not found then
         perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
                                   format('user %s not found', p_user_id), 'user_id');
     end if;
+    -- A stable function: this reads the same snapshot as the check above.
+    return query
+        select x.slug, x.expires_at, x.added_at
+          from (select s.slug, m.expires_at, m.added_at
+                  from segments.memberships m
+                  join segments.segments s on s.id = m.segment_id
+                 where m.user_id = p_user_id
+                   and (m.expires_at is null or m.expires_at > v_now)
+                union all
+                select s.slug, null, greatest(v_created, s.created_at)
+                  from segments.segments s
+                 where s.deleted_at is null and s.auto_percent > 0
+                   and segments._auto_member(p_user_id, s.slug, s.auto_percent)
+                   and not exists (select 1 from segments.memberships m
+                                    where m.user_id = p_user_id and m.segment_id = s.id)
+                   and not exists (select 1 from segments.opt_outs o
+                                    where o.user_id = p_user_id and o.segment_id = s.id)) x
+         order by x.slug collate "C";
 end
 $fn$;
 

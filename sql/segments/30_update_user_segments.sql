@@ -10,10 +10,15 @@
 --   * adding a segment the user has keeps the membership (no second history row); the
 --     expiry given - or none - replaces the old one;
 --   * removing a segment the user does not have is a no-op, reported as changed = false;
---   * removing a segment the user got automatically sticks: memberships of automatic
---     segments are materialised once (create_segment / create_user) and never re-derived;
+--   * automatic segments (see user_segments for derived memberships): adding one the user
+--     has by derivation keeps it (no history row; with an expiry, a memberships row
+--     carries the expiry and the same added_at); removing it, or removing an explicit
+--     membership of a segment whose automatic share holds the user, leaves an opt-out,
+--     so the removal sticks; adding it after that is a new membership (an explicit row,
+--     the opt-out dropped, an 'add' row);
 --   * a membership of this user whose expiry has passed is ended first (history dated at
---     its expiry), so it counts as absent here and a re-add is a new 'add'.
+--     its expiry, an opt-out where the automatic share holds the user), so it counts as
+--     absent here and a re-add is a new 'add'.
 -- Returns one row per slug: operation 'add' (changed: a new membership) or 'remove'
 -- (changed: the user had it), in request order, adds first.
 -- TLIA1 USER_ID_INVALID, SLUG_INVALID, SLUG_REPEATED, SLUG_IN_ADD_AND_REMOVE,
@@ -45,8 +50,11 @@ declare
     v_bad text;
     v_ord integer;
     v_field text := 'add';
+    v_user_created timestamptz;
     v_ids bigint[];
     v_slugs text[];
+    v_autos boolean[];
+    v_created timestamptz[];
 begin
     perform segments._check_user_id(p_user_id);
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
@@ -87,7 +95,7 @@ begin
             format('ttl of segment %s must be positive', v_add[v_ord]), 'add');
     end if;
 
-    perform 1 from segments.users u
+    select u.created_at into v_user_created from segments.users u
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
     if not found then
@@ -99,9 +107,12 @@ begin
     -- (re-checked after any wait: a segment deleted meanwhile is then not found). Only
     -- these locked rows are used below.
     select coalesce(array_agg(l.id order by l.id), '{}'),
-           coalesce(array_agg(l.slug order by l.id), '{}')
-      into v_ids, v_slugs
-      from (select s.id, s.slug from segments.segments s
+           coalesce(array_agg(l.slug order by l.id), '{}'),
+           coalesce(array_agg(segments._auto_member(p_user_id, l.slug, l.auto_percent)
+                              order by l.id), '{}'),
+           coalesce(array_agg(l.created_at order by l.id), '{}')
+      into v_ids, v_slugs, v_autos, v_created
+      from (select s.id, s.slug, s.auto_percent, s.created_at from segments.segments s
              where s.deleted_at is null and s.slug = any (v_add || v_remove)
              order by s.id
                for share) l;
@@ -135,66 +146,107 @@ begin
 
     -- From here on nothing fails: changes only.
     -- 1. This user's memberships that have expired end now, dated at their expiry, so
-    --    below they count as absent (a re-add is a new membership).
+    --    below they count as absent (a re-add is a new membership). Where the automatic
+    --    share holds the user, an opt-out keeps the segment from coming back.
     with ended as (
         delete from segments.memberships m
          where m.user_id = p_user_id and m.expires_at <= v_now
         returning m.segment_id, m.expires_at
+    ),
+    gone as (
+        select e.segment_id, e.expires_at, s.slug,
+               s.deleted_at is null
+               and segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto
+          from ended e join segments.segments s on s.id = e.segment_id
+    ),
+    opted_out as (
+        insert into segments.opt_outs (user_id, segment_id)
+        select p_user_id, g.segment_id from gone g where g.auto
+        on conflict do nothing
     )
     insert into segments.history (user_id, segment_id, slug, operation, at)
-    select p_user_id, e.segment_id, s.slug, 'remove', e.expires_at
-      from ended e join segments.segments s on s.id = e.segment_id
-     order by e.expires_at;
+    select p_user_id, g.segment_id, g.slug, 'remove', g.expires_at
+      from gone g
+     order by g.expires_at, g.segment_id;
 
-    -- 2. Removals and adds (disjoint sets of rows), with their history, in one statement
-    --    (a data-modifying WITH runs to completion whether or not it is read).
+    -- 2. Removals and adds (disjoint sets of segments), with their history, in one
+    --    statement (a data-modifying WITH runs to completion whether or not it is read).
+    --    had: what the user had of each segment before - 'explicit' (an active row),
+    --    'derived' (by the automatic share), 'opted_out' (the share holds the user, who
+    --    ended it) or 'none'. Nobody else changes these rows meanwhile: the user's row
+    --    and the segments are locked.
     return query
     with req as (
         select r.ord::integer as ord, r.slug, true as is_add, s.id as segment_id,
-               coalesce(r.expires_at, v_now + r.ttl) as expires_at
+               coalesce(r.expires_at, v_now + r.ttl) as expires_at, s.auto, s.created_at
           from unnest(v_add,
                       coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
                       coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
                with ordinality as r (slug, expires_at, ttl, ord)
-          join unnest(v_ids, v_slugs) as s (id, slug) on s.slug = r.slug
+          join unnest(v_ids, v_slugs, v_autos, v_created) as s (id, slug, auto, created_at)
+            on s.slug = r.slug
         union all
-        select v_n + r.ord::integer, r.slug, false, s.id, null
+        select v_n + r.ord::integer, r.slug, false, s.id, null, s.auto, s.created_at
           from unnest(v_remove) with ordinality as r (slug, ord)
-          join unnest(v_ids, v_slugs) as s (id, slug) on s.slug = r.slug
+          join unnest(v_ids, v_slugs, v_autos, v_created) as s (id, slug, auto, created_at)
+            on s.slug = r.slug
+    ),
+    st as (
+        select q.*,
+               case when exists (select 1 from segments.memberships m
+                                  where m.user_id = p_user_id
+                                    and m.segment_id = q.segment_id) then 'explicit'
+                    when exists (select 1 from segments.opt_outs o
+                                  where o.user_id = p_user_id
+                                    and o.segment_id = q.segment_id) then 'opted_out'
+                    when q.auto then 'derived'
+                    else 'none'
+               end as had
+          from req q
     ),
     removed as (
         delete from segments.memberships m
-         using req q
-         where not q.is_add and m.user_id = p_user_id and m.segment_id = q.segment_id
-        returning m.segment_id
+         using st
+         where not st.is_add and st.had = 'explicit'
+           and m.user_id = p_user_id and m.segment_id = st.segment_id
+    ),
+    opted_out as (
+        insert into segments.opt_outs (user_id, segment_id)
+        select p_user_id, st.segment_id
+          from st
+         where not st.is_add and st.auto and st.had in ('explicit', 'derived')
+        on conflict do nothing
+    ),
+    opted_in as (
+        delete from segments.opt_outs o
+         using st
+         where st.is_add and st.had = 'opted_out'
+           and o.user_id = p_user_id and o.segment_id = st.segment_id
     ),
     upserted as (
+        -- A derived membership needs a row only to carry an expiry; it keeps its added_at.
         insert into segments.memberships as m (user_id, segment_id, expires_at, added_at)
-        select p_user_id, q.segment_id, q.expires_at, v_now
-          from req q where q.is_add
-         order by q.segment_id
+        select p_user_id, st.segment_id, st.expires_at,
+               case when st.had = 'derived' then greatest(v_user_created, st.created_at)
+                    else v_now end
+          from st
+         where st.is_add and (st.had <> 'derived' or st.expires_at is not null)
+         order by st.segment_id
         on conflict on constraint memberships_pkey
             do update set expires_at = excluded.expires_at
-        returning m.segment_id, (m.xmax = 0) as inserted
     ),
     logged as (
         insert into segments.history (user_id, segment_id, slug, operation, at)
-        select p_user_id, q.segment_id, q.slug, 'remove'::segments.operation, v_now
-          from removed d join req q on q.segment_id = d.segment_id and not q.is_add
-        union all
-        select p_user_id, q.segment_id, q.slug, 'add', v_now
-          from upserted u join req q on q.segment_id = u.segment_id and q.is_add
-         where u.inserted
-        returning 1
+        select p_user_id, st.segment_id, st.slug,
+               case when st.is_add then 'add' else 'remove' end::segments.operation, v_now
+          from st
+         where st.is_add = (st.had in ('none', 'opted_out'))
+         order by st.ord
     )
-    select case when q.is_add then 'add' else 'remove' end, q.slug, q.expires_at,
-           case when q.is_add
-                then coalesce((select u.inserted from upserted u
-                                where u.segment_id = q.segment_id), false)
-                else exists (select 1 from removed d where d.segment_id = q.segment_id)
-           end
-      from req q
-     order by q.ord;
+    select case when st.is_add then 'add' else 'remove' end, st.slug, st.expires_at,
+           st.is_add = (st.had in ('none', 'opted_out'))
+      from st
+     order by st.ord;
 end
 $fn$;
 

@@ -1,7 +1,9 @@
 -- expire_memberships(scheduled_at): the bookkeeping of expiry, run every minute by the
 -- job runner (server/segments.py JOBS). Memberships whose expiry has passed (by
 -- clock_timestamp(); scheduled_at is only the run's name) are deleted, each with a
--- history 'remove' row dated at its expiry. Idempotent: a membership is ended once.
+-- history 'remove' row dated at its expiry, and - where the segment's automatic share
+-- holds the user - an opt-out, so the derived membership does not come back.
+-- Idempotent: a membership is ended once.
 -- Nothing depends on it having run: reads filter expired memberships out, and
 -- export_history lists the ones not yet swept at their expiry.
 --
@@ -48,11 +50,22 @@ begin
          where m.user_id = d.user_id and m.segment_id = d.segment_id
         returning m.user_id, m.segment_id, m.expires_at
     ),
+    gone as (
+        select e.user_id, e.segment_id, e.expires_at, s.slug,
+               s.deleted_at is null
+               and segments._auto_member(e.user_id, s.slug, s.auto_percent) as auto
+          from ended e join segments.segments s on s.id = e.segment_id
+    ),
+    opted_out as (
+        insert into segments.opt_outs (user_id, segment_id)
+        select g.user_id, g.segment_id from gone g where g.auto
+        on conflict do nothing
+    ),
     logged as (
         insert into segments.history (user_id, segment_id, slug, operation, at)
-        select e.user_id, e.segment_id, s.slug, 'remove', e.expires_at
-          from ended e join segments.segments s on s.id = e.segment_id
-         order by e.expires_at
+        select g.user_id, g.segment_id, g.slug, 'remove', g.expires_at
+          from gone g
+         order by g.expires_at
         returning 1
     )
     select count(*) into v_count from logged;

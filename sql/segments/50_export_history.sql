@@ -1,8 +1,14 @@
 -- export_history(year, month, user_id): every add and remove of the month (UTC), oldest
 -- first, as CSV-ready columns user_id, segment, operation, datetime (ISO 8601 UTC with
--- microseconds). It includes removals by expiry that expire_memberships has not
--- written yet, at their expiry time, so the export never waits for the sweep. Ties in
--- time keep the order the changes were written in. Optionally one user's rows only.
+-- microseconds). Three sources, merged in time order:
+--   * the stored rows of segments.history;
+--   * the derived 'add' rows of automatic segments created in the month (_derived_adds:
+--     the users present at a segment's creation), which are not stored;
+--   * removals by expiry that expire_memberships has not written yet, at their expiry
+--     time, so the export never waits for the sweep.
+-- Ties in time: derived adds first (by segment id, then user id), then stored rows in
+-- the order they were written, then unswept expiries (by segment id, then user id).
+-- Optionally one user's rows only.
 -- TLIA1 YEAR_INVALID, MONTH_INVALID, USER_ID_INVALID; TLNF1 USER_NOT_FOUND (never seen).
 --   \copy (select * from segments.export_history(2023, 8)) to 'history.csv' with (format csv, delimiter ';', header)
 create function segments.export_history(p_year integer, p_month integer,
@@ -12,6 +18,10 @@ language plpgsql
 stable
 security definer
 set search_path = segments, pg_temp
+-- Planned for the actual arguments on every call: a plan cached for a whole-month export
+-- would scan every user for a one-user export's derived rows. Planning is cheap next to
+-- an export.
+set plan_cache_mode = force_custom_plan
 as $fn$
 #variable_conflict use_column
 declare
@@ -38,19 +48,22 @@ begin
     return query
         select e.user_id, e.slug, e.operation::text,
                to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-          from (select h.user_id, h.slug, h.operation, h.at, 0 as pending, h.id
+          from (select d.user_id, d.slug, 'add'::segments.operation as operation, d.at,
+                       0 as source, d.segment_id as k1, d.user_id as k2
+                  from segments._derived_adds(v_from, v_to, p_user_id) d
+                union all
+                select h.user_id, h.slug, h.operation, h.at, 1, h.id, 0
                   from segments.history h
                  where h.at >= v_from and h.at < v_to
                    and (p_user_id is null or h.user_id = p_user_id)
                 union all
-                select m.user_id, s.slug, 'remove'::segments.operation, m.expires_at, 1,
-                       m.segment_id
+                select m.user_id, s.slug, 'remove', m.expires_at, 2, m.segment_id, m.user_id
                   from segments.memberships m
                   join segments.segments s on s.id = m.segment_id
                  where m.expires_at >= v_from and m.expires_at < v_to
                    and m.expires_at <= v_now
                    and (p_user_id is null or m.user_id = p_user_id)) e
-         order by e.at, e.pending, e.id;
+         order by e.at, e.source, e.k1, e.k2;
 end
 $fn$;
 

@@ -4,7 +4,9 @@
     calling segments.user_segments the same way as the reference; target p99 < 5 ms;
 (b) CreateSegment with auto_percent 50 over the 1,000,000 users; target < 3 s;
 (c) ExportHistory of a month with 1,000,000 rows, streamed to a client that counts the
-    rows; target < 5 s, server memory (RSS of all server processes) growing < 100 MB.
+    rows; target < 5 s, server memory (RSS of all server processes) growing < 100 MB;
+    then the same for the current month, whose rows are the derived adds of (b)'s
+    segments (about 500,000 each, not stored).
 (b) and (c) also print the CPU time spent (read from /proc): on a shared machine it,
 unlike wall time, does not grow with other people's load.
 
@@ -18,6 +20,7 @@ import argparse
 import os
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -150,7 +153,7 @@ def bench_create_segment(addr: str, url: str, runs: int = 2
     return results
 
 
-def bench_export(addr: str, url: str, root_pid: int
+def bench_export(addr: str, url: str, root_pid: int, year: int, month: int
                  ) -> tuple[float, float, int, int, int, int]:
     """Seconds, CPU seconds (server + PostgreSQL), rows, bytes, RSS before (KiB), peak
     RSS during (KiB)."""
@@ -173,7 +176,7 @@ def bench_export(addr: str, url: str, root_pid: int
     with grpc.insecure_channel(addr) as channel:
         stub = pb_grpc.SegmentServiceStub(channel)
         for chunk in stub.ExportHistory(
-                pb.ExportHistoryRequest(year=EXPORT_YEAR, month=EXPORT_MONTH), timeout=300):
+                pb.ExportHistoryRequest(year=year, month=month), timeout=300):
             rows += chunk.data.count(b"\n")
             size += len(chunk.data)
     seconds = time.perf_counter() - started
@@ -225,18 +228,21 @@ def run(argv: list[str]) -> None:
         for seconds, cpu, members in bench_create_segment(server.addr, url):
             verdict = "meets" if seconds < 3 else "MISSES"
             print(f"  {seconds:.2f} s wall ({cpu:.2f} s of PostgreSQL CPU), {members:,} "
-                  f"members and history rows (target < 3 s) -> {verdict}", flush=True)
+                  f"members (target < 3 s) -> {verdict}", flush=True)
 
-        print(f"\n(c) ExportHistory {EXPORT_YEAR}-{EXPORT_MONTH:02d}", flush=True)
-        seconds, cpu, rows, size, before, peak = bench_export(server.addr, url,
-                                                             server.proc.pid)
-        growth_mb = (peak - before) / 1024
-        verdict = "meets" if seconds < 5 and growth_mb < 100 else "MISSES"
-        print(f"  {rows:,} rows, {size / 2**20:.1f} MiB in {seconds:.2f} s wall "
-              f"({cpu:.2f} s of server + PostgreSQL CPU, {rows / seconds:,.0f} rows/s); "
-              f"server RSS {before / 1024:.0f} MB before, "
-              f"{peak / 1024:.0f} MB at peak: +{growth_mb:.1f} MB "
-              f"(targets < 5 s, < 100 MB) -> {verdict}", flush=True)
+        now = datetime.now(UTC)
+        for year, month, what in ((EXPORT_YEAR, EXPORT_MONTH, "stored rows"),
+                                  (now.year, now.month, "derived adds of (b)")):
+            print(f"\n(c) ExportHistory {year}-{month:02d} ({what})", flush=True)
+            seconds, cpu, rows, size, before, peak = bench_export(
+                server.addr, url, server.proc.pid, year, month)
+            growth_mb = (peak - before) / 1024
+            verdict = "meets" if seconds < 5 and growth_mb < 100 else "MISSES"
+            print(f"  {rows:,} rows, {size / 2**20:.1f} MiB in {seconds:.2f} s wall "
+                  f"({cpu:.2f} s of server + PostgreSQL CPU, {rows / seconds:,.0f} rows/s); "
+                  f"server RSS {before / 1024:.0f} MB before, "
+                  f"{peak / 1024:.0f} MB at peak: +{growth_mb:.1f} MB "
+                  f"(targets < 5 s, < 100 MB) -> {verdict}", flush=True)
     finally:
         server.stop()
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (shared machine)")

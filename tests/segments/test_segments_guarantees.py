@@ -26,6 +26,38 @@ async def export_rows(stub, year: int, month: int, user_id: int | None = None) -
     return list(csv.reader(io.StringIO(data), delimiter=";"))[1:]
 
 
+def months_since(start: datetime) -> list[tuple[int, int]]:
+    """(year, month) from start's month to this one, in UTC."""
+    now = datetime.now(UTC)
+    year, month, months = start.year, start.month, []
+    while (year, month) <= (now.year, now.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def exported_adds(admin_db, slug: str, since: datetime) -> dict[int, int]:
+    """How many 'add' rows of the slug ExportHistory's SQL lists per user, over the
+    months since `since` (stored and derived rows alike)."""
+    counts: dict[int, int] = {}
+    for year, month in months_since(since):
+        for user_id, n in admin_db.execute(
+                "select user_id, count(*) from segments.export_history(%s, %s)"
+                " where segment = %s and operation = 'add' group by user_id",
+                (year, month, slug)):
+            counts[user_id] = counts.get(user_id, 0) + n
+    return counts
+
+
+def members_of(admin_db, slug: str, first: int, last: int) -> set[int]:
+    """The users in [first, last] whose GetUserSegments (its SQL) lists the slug."""
+    return {r[0] for r in admin_db.execute(
+        "select g from generate_series(%s::bigint, %s::bigint) g"
+        " join segments.users u on u.id = g and u.deleted_at is null"
+        " where exists (select 1 from segments.user_segments(g) where slug = %s)",
+        (first, last, slug))}
+
+
 async def test_concurrent_updates_equal_a_serial_order(stub, admin_db):
     """50 concurrent UpdateUserSegments on one user with overlapping adds and removes."""
     user_id = new_user_id()
@@ -161,14 +193,10 @@ async def test_auto_percent_is_deterministic_and_reaches_later_users(stub, admin
                      (first, first + 99_999))
     slug = new_slug("pct")
     reply = await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug, auto_percent="25"))
+    created = reply.segment.created_at.ToDatetime(tzinfo=UTC)
     try:
-        members_sql = (
-            "select m.user_id from segments.memberships m join segments.segments s"
-            " on s.id = m.segment_id where s.slug = %s and s.deleted_at is null"
-            " and m.user_id between %s and %s")
-
         def members(last: int) -> set[int]:
-            return {r[0] for r in admin_db.execute(members_sql, (slug, first, last))}
+            return members_of(admin_db, slug, first, last)
 
         chosen = members(first + 99_999)
         assert 24_000 <= len(chosen) <= 26_000, len(chosen)
@@ -195,10 +223,9 @@ async def test_auto_percent_is_deterministic_and_reaches_later_users(stub, admin
             "select g from generate_series(%s, %s) g where segments._auto_bucket(g, %s) < 2500",
             (first + 100_000, first + 119_999, slug))}
         assert after - chosen == expected_new, "later users get it by the same rule"
-        history = admin_db.execute(
-            "select count(*) from segments.history where slug = %s and operation = 'add'"
-            " and user_id between %s and %s", (slug, first, first + 119_999)).fetchone()[0]
-        assert history == len(after), "every automatic membership has its history row"
+        adds = {u: n for u, n in exported_adds(admin_db, slug, created).items()
+                if first <= u <= first + 119_999}
+        assert adds == dict.fromkeys(after, 1), "every automatic membership has one add row"
     finally:
         started = time.monotonic()
         await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
@@ -296,17 +323,54 @@ async def test_users_created_during_an_automatic_segment_never_miss_it(stub, adm
     calls = [stub.CreateUser(pb.CreateUserRequest(user_id=u)) for u in users[:20]]
     calls.append(stub.CreateSegment(pb.CreateSegmentRequest(slug=slug, auto_percent="50")))
     calls += [stub.CreateUser(pb.CreateUserRequest(user_id=u)) for u in users[20:]]
-    await asyncio.gather(*calls)
+    replies = await asyncio.gather(*calls)
+    created = replies[20].segment.created_at.ToDatetime(tzinfo=UTC)
     try:
+        # Users present at the creation have a derived add row, later ones a stored one:
+        # either way exactly one, whichever side of the creation each call landed on.
+        adds = exported_adds(admin_db, slug, created)
+        members = members_of(admin_db, slug, min(users), max(users))
         rows = admin_db.execute(
-            "select u, segments._auto_bucket(u, %s) < 5000,"
-            "       exists (select 1 from segments.memberships m join segments.segments s"
-            "                on s.id = m.segment_id where s.slug = %s and m.user_id = u),"
-            "       (select count(*) from segments.history h where h.user_id = u"
-            "         and h.slug = %s and h.operation = 'add')"
-            "  from unnest(%s::bigint[]) u", (slug, slug, slug, users)).fetchall()
-        for user, should, has, adds in rows:
+            "select u, segments._auto_bucket(u, %s) < 5000 from unnest(%s::bigint[]) u",
+            (slug, users)).fetchall()
+        for user, should in rows:
+            has = user in members
             assert has == should, f"user {user}: member {has}, bucket says {should}"
-            assert adds == (1 if should else 0)
+            assert adds.get(user, 0) == (1 if should else 0)
+    finally:
+        await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))
+
+
+async def test_delete_user_waits_for_an_automatic_segment_being_created(
+        stub, admin_db, database_url):
+    """While a CreateSegment (auto) transaction is open, DeleteUser of a user in its share
+    waits for it, then ends that membership after it began: its history is the add at
+    the creation, then the remove, never the other way round."""
+    from server.config import APP_ROLE, with_user
+
+    slug = new_slug("held")
+    user_id = next(u for u in iter(new_user_id, None) if admin_db.execute(
+        "select segments._auto_bucket(%s, %s) < 5000", (u, slug)).fetchone()[0])
+    await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    with psycopg.connect(with_user(database_url, APP_ROLE)) as creator:
+        creator_pid = creator.execute("select pg_backend_pid()").fetchone()[0]
+        created = creator.execute("select created_at from segments.create_segment(%s, 50)",
+                                  (slug,)).fetchone()[0]  # not committed
+        deletion = asyncio.ensure_future(stub.DeleteUser(pb.DeleteUserRequest(user_id=user_id)))
+        deadline = time.monotonic() + 30
+        while not admin_db.execute(
+                "select count(*) from pg_stat_activity where %s = any(pg_blocking_pids(pid))",
+                (creator_pid,)).fetchone()[0]:
+            assert not deletion.done(), "the deletion did not wait for the creation"
+            assert time.monotonic() < deadline, "the deletion neither finished nor waited"
+            await asyncio.sleep(0.01)
+        creator.commit()
+    try:
+        assert (await deletion).memberships_ended == 1
+        rows = [r for year, month in months_since(created)
+                for r in await export_rows(stub, year, month, user_id) if r[1] == slug]
+        assert [r[2] for r in rows] == ["add", "remove"]
+        assert rows[0][3] == created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert rows[0][3] < rows[1][3]
     finally:
         await stub.DeleteSegment(pb.DeleteSegmentRequest(slug=slug))

@@ -1,7 +1,7 @@
 -- segments.create_segment: slug rules, automatic percentage, deterministic choice.
 begin;
 set local role tally_app;
-select plan(17);
+select plan(18);
 
 select results_eq($$select slug, auto_percent, auto_members from segments.create_segment('cs_plain')$$,
     $$values ('cs_plain'::text, null::numeric, 0::bigint)$$, 'a plain segment');
@@ -24,24 +24,35 @@ do $$ begin perform segments.delete_segment('cs_plain'); end $$;
 select lives_ok($$select segments.create_segment('cs_plain')$$, 'a deleted slug may be taken again');
 
 -- Automatic: existing users by the hash, with history, the same set for the same slug.
+-- The memberships and the 'add' rows are derived, not stored: only the segment row is
+-- written.
 reset role;
 insert into segments.users (id) select g from generate_series(9200000001, 9200002000) g;
 set local role tally_app;
 create temp table auto1 on commit drop as select * from segments.create_segment('cs_auto', 25.5);
+create temp table members1 on commit drop as
+    select g as user_id from generate_series(9200000001, 9200002000) g
+     where exists (select 1 from segments.user_segments(g) where slug = 'cs_auto');
 reset role;
-select set_eq($$select user_id from segments.memberships m join segments.segments s on s.id = m.segment_id
-                where s.slug = 'cs_auto' and s.deleted_at is null$$,
+select set_eq($$select user_id from members1$$,
     $$select u.id from segments.users u
-       where u.deleted_at is null and segments._auto_bucket(u.id, 'cs_auto') < 2550$$,
+       where u.id between 9200000001 and 9200002000
+         and segments._auto_bucket(u.id, 'cs_auto') < 2550$$,
     'exactly the users whose bucket is below 2550');
-select ok((select count(*) from segments.memberships m
-             where m.segment_id = (select id from auto1)
-               and m.user_id between 9200000001 and 9200002000) between 400 and 620,
-    'about 25.5 % of 2,000');
-select is((select count(*) from segments.history h
-            where h.slug = 'cs_auto' and h.operation = 'add'
-              and h.at = (select created_at from auto1)),
-    (select auto_members from auto1), 'one add row per member, at the creation time');
+select ok((select count(*) from members1) between 400 and 620, 'about 25.5 % of 2,000');
+select results_eq(
+    $$select (select count(*) from segments.memberships where segment_id = a.id),
+             (select count(*) from segments.history where segment_id = a.id)
+        from auto1 a$$,
+    $$values (0::bigint, 0::bigint)$$, 'no membership or history row is stored');
+set local role tally_app;
+select is((select count(*) from segments.export_history(
+              extract(year from clock_timestamp() at time zone 'UTC')::int,
+              extract(month from clock_timestamp() at time zone 'UTC')::int)
+            where segment = 'cs_auto' and operation = 'add'
+              and datetime = to_char((select created_at from auto1) at time zone 'UTC',
+                                     'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+    (select auto_members from auto1), 'the export has an add row per member, at the creation time');
 set local role tally_app;
 do $$ begin perform segments.delete_segment('cs_auto'); end $$;
 select is((select auto_members from segments.create_segment('cs_auto', 25.5)),

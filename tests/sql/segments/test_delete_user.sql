@@ -1,7 +1,7 @@
 -- segments.delete_user: every membership ends, with history.
 begin;
 set local role tally_app;
-select plan(7);
+select plan(9);
 
 do $$ begin
     perform segments.create_user(9100000101);
@@ -21,6 +21,18 @@ select results_eq(
        where operation = 'remove' order by segment$$,
     $$values ('du_a'::text, 'remove'::text), ('du_auto161', 'remove'), ('du_b', 'remove')$$,
     'a remove row for each, automatic included');
+select results_eq(
+    $$select segment from segments.export_history(
+          extract(year from clock_timestamp() at time zone 'UTC')::int,
+          extract(month from clock_timestamp() at time zone 'UTC')::int, 9100000101)
+       where operation = 'add' order by segment$$,
+    $$values ('du_a'::text), ('du_auto161'), ('du_b')$$, 'and each add once');
+reset role;
+select is((select at from segments.history where user_id = 9100000101 and slug = 'du_auto161'
+            and operation = 'add'),
+    (select created_at from segments.segments where slug = 'du_auto161'),
+    'the derived add was stored, dated at the segment''s creation');
+set local role tally_app;
 select throws_ok($$select segments.delete_user(9100000101)$$, 'TLNF1',
     'user 9100000101 not found', 'deleting twice');
 select throws_ok($$select segments.delete_user(9100000199)$$, 'TLNF1',

@@ -1,7 +1,7 @@
 -- segments.expire_memberships: the sweep, idempotent, dated at each expiry.
 begin;
 set local role tally_app;
-select plan(7);
+select plan(10);
 
 do $$ begin
     perform segments.create_user(9100000601);
@@ -42,5 +42,22 @@ select pg_sleep(0.1);
 select results_eq(
     $$select operation from segments.update_user_segments(9100000601, array['ex_a'])$$,
     $$values ('add'::text)$$, 'a re-add after expiry');
+
+-- An expiry on a derived membership (9100000601's bucket for ex_auto60 is < 100): the
+-- sweep ends it and leaves an opt-out, so it does not come back.
+do $$ begin
+    perform segments.create_segment('ex_auto60', 1);
+    perform segments.update_user_segments(9100000601, array['ex_auto60'],
+        p_add_ttls => array[interval '50 milliseconds']);
+end $$;
+select pg_sleep(0.1);
+select ok(segments.expire_memberships(now()) >= 1, 'the sweep ends an expired derived membership');
+select is((select count(*) from segments.user_segments(9100000601) where slug = 'ex_auto60'),
+    0::bigint, 'which does not come back');
+reset role;
+select is((select count(*) from segments.opt_outs o join segments.segments s on s.id = o.segment_id
+            where o.user_id = 9100000601 and s.slug = 'ex_auto60'), 1::bigint,
+    'an opt-out holds it off');
+set local role tally_app;
 select * from finish();
 rollback;

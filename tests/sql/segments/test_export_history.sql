@@ -1,7 +1,7 @@
 -- segments.export_history: a month of adds and removes, oldest first, CSV-ready.
 begin;
 set local role tally_app;
-select plan(9);
+select plan(13);
 
 do $$ begin
     perform segments.create_user(9100000701);
@@ -33,6 +33,33 @@ select results_eq($$select segment, operation, datetime from segments.export_his
              ('eh_old', 'add', '2001-02-28T23:59:59.999999Z')$$,
     'February in UTC: its last microsecond and 01:00+02, by time');
 select is((select count(*) from segments.export_history(2001, 1)), 0::bigint, 'an empty month');
+-- Derived adds: an automatic segment created in February 2001 lists the users alive then
+-- and still in that life; not a user created after it, not one deleted since, and
+-- nothing for a segment whose adds are stored (adds_derived false).
+reset role;
+insert into segments.users (id, created_at, deleted_at) values
+    (9100000798, '2001-01-01 00:00:00+00', null),
+    (9100000797, '2001-02-10 12:00:00.000001+00', null),
+    (9100000796, '2001-01-01 00:00:00+00', '2001-05-01 00:00:00+00');
+insert into segments.segments (slug, auto_percent, created_at, adds_derived) values
+    ('eh_der', 100, '2001-02-10 12:00:00+00', true),
+    ('eh_stored', 100, '2001-02-11 12:00:00+00', false);
+set local role tally_app;
+select results_eq(
+    $$select user_id, segment, operation, datetime from segments.export_history(2001, 2)
+       where user_id between 9100000796 and 9100000798$$,
+    $$values (9100000798::bigint, 'eh_der'::text, 'add'::text, '2001-02-10T12:00:00.000000Z'::text)$$,
+    'a derived add, in its month');
+select results_eq(
+    $$select segment, datetime from segments.export_history(2001, 2)
+       where user_id in (9100000798, 9100000701)$$,
+    $$values ('eh_der'::text, '2001-02-10T12:00:00.000000Z'::text),
+             ('eh_old', '2001-02-28T23:00:00.000000Z'), ('eh_old', '2001-02-28T23:59:59.999999Z')$$,
+    'merged in time order with the stored rows');
+select results_eq($$select user_id, segment from segments.export_history(2001, 2, 9100000798)$$,
+    $$values (9100000798::bigint, 'eh_der'::text)$$, 'and with the user filter');
+select is((select count(*) from segments.export_history(2001, 3) where segment = 'eh_der'), 0::bigint,
+    'not in another month');
 select throws_ok($$select * from segments.export_history(2023, 13)$$, 'TLIA1',
     'month must be 1 to 12', 'month 13');
 select throws_ok($$select * from segments.export_history(2023, 0)$$, 'TLIA1',

@@ -3,7 +3,8 @@ begin;
 select plan(4);
 
 select functions_are('segments', array[
-    '_auto_bucket', '_check_slug', '_check_user_id', 'create_segment', 'create_user',
+    '_auto_bucket', '_auto_member', '_check_slug', '_check_user_id', '_derived_adds',
+    'create_segment', 'create_user',
     'delete_segment', 'delete_user', 'expire_memberships', 'export_history',
     'update_user_segments', 'user_segments']);
 select is(
@@ -13,7 +14,7 @@ select is(
     array['create_segment', 'create_user', 'delete_segment', 'delete_user',
           'expire_memberships', 'export_history', 'update_user_segments', 'user_segments'],
     'tally_app may execute exactly the API functions');
-select tables_are('segments', array['history', 'memberships', 'segments', 'users']);
+select tables_are('segments', array['history', 'memberships', 'opt_outs', 'segments', 'users']);
 select enum_has_labels('segments', 'operation', array['add', 'remove']);
 
 select * from finish();
