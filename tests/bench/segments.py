@@ -28,7 +28,7 @@ import psycopg
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from tests.bench.common import fresh_database, machine, run_k6, run_pgbench
+from tests.bench.common import fresh_database, machine, print_ceiling, run_k6, run_pgbench
 from tests.support import ServerProcess
 
 K6_SCRIPT = """
@@ -209,6 +209,7 @@ def run(argv: list[str]) -> None:
     server = ServerProcess(url, workers=args.workers).start()
     assert server.proc is not None
     try:
+        print_ceiling(server.addr, args.vus)
         print(f"\n(a) GetUserSegments, {args.vus} virtual users, {args.duration} s, "
               "random user of all", flush=True)
         grpc_result = run_k6("GetUserSegments gRPC (k6)", K6_SCRIPT, {
