@@ -15,6 +15,8 @@
 --   - otherwise (an invalid order, a missing product, a shortfall, or any error placing
 --     them at once, which is undone), one by one: shop.create_order in a subtransaction
 --     per order, earlier orders taking stock first.
+-- Plans are generic (plan_cache_mode): the statements take arrays whose sizes vary from
+-- call to call, and planning them anew for every call cost more than running them.
 -- TLIA1 BATCH_SHAPE_INVALID (arrays of different lengths).
 create function shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[],
                                    p_line_orders integer[], p_product_ids bigint[],
@@ -26,6 +28,7 @@ returns table (ord integer, id bigint, user_id bigint, delivery_address_id bigin
 language plpgsql
 security definer
 set search_path = shop, pg_temp
+set plan_cache_mode = force_generic_plan
 as $fn$
 declare
     v_n integer := coalesce(cardinality(p_user_ids), 0);
