@@ -8,10 +8,10 @@
 -- Every product of the batch is locked in id order first, so concurrent batches queue
 -- instead of deadlocking. Then:
 --   - all at once, when every order is valid (ids positive, 1-100 lines, quantities >= 1,
---     the address is the user's) and the stock of every product covers the whole batch:
---     one UPDATE of the stock, one INSERT of the orders (ids drawn from the orders'
---     sequence in input order), one INSERT of all lines (the statistics trigger runs
---     once), in one subtransaction;
+--     the address is the user's, every product exists) and the stock of every product
+--     covers the whole batch: one UPDATE of the stock, one INSERT of the orders (ids
+--     drawn from the orders' sequence first, ascending in input order), one INSERT of
+--     all lines (the statistics trigger runs once), in one subtransaction;
 --   - otherwise (an invalid order, a missing product, a shortfall, or any error placing
 --     them at once, which is undone), one by one: shop.create_order in a subtransaction
 --     per order, earlier orders taking stock first.
