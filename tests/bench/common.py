@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+
 from server.config import APP_ROLE, with_database
 from tests.support import ROOT, TEST_DATABASE_URL, recreate_database
 
@@ -149,3 +151,24 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 def machine() -> str:
     return f"{os.cpu_count()} cores, k6 and pgbench on the same machine as the server"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (the machine is shared, so this,
+    unlike wall time, does not grow with other people's load)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def backend_pids(url: str) -> list[int]:
+    """The server's PostgreSQL connections (this machine's postmaster children)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "select pid from pg_stat_activity where application_name = 'tally-server'"
+            " and datname = current_database()")]

@@ -28,7 +28,15 @@ import psycopg
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from tests.bench.common import fresh_database, machine, print_ceiling, run_k6, run_pgbench
+from tests.bench.common import (
+    backend_pids,
+    cpu_seconds,
+    fresh_database,
+    machine,
+    print_ceiling,
+    run_k6,
+    run_pgbench,
+)
 from tests.support import ServerProcess
 
 K6_SCRIPT = """
@@ -107,27 +115,6 @@ def server_rss_kib(root_pid: int) -> int:
         except FileNotFoundError:
             pass
     return total
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used (the machine is shared, so this,
-    unlike wall time, does not grow with other people's load)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def backend_pids(url: str) -> list[int]:
-    """The server's PostgreSQL connections (this machine's postmaster children)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        return [r[0] for r in conn.execute(
-            "select pid from pg_stat_activity where application_name = 'tally-server'"
-            " and datname = current_database()")]
 
 
 def server_pids(root_pid: int) -> list[int]:

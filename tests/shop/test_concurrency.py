@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 
 import asyncpg
@@ -75,3 +76,88 @@ async def test_10000_random_orders_keep_statistics_exact(s, database_url):
         await conn.close()
     assert [tuple(r) for r in stats] == [tuple(r) for r in recomputed]
     assert sum(r["items_sold"] for r in stats) == expected_items
+
+
+async def test_concurrent_batches_keep_stock_and_statistics_exact(s, database_url):
+    """create_orders from 16 connections at once: batches that fit are placed all at once,
+    batches that touch a product running out go order by order; either way stock is
+    exact and never negative, and statistics equal a recomputation over the lines."""
+    categories = [(await new_category(s)).id for _ in range(3)]
+    ample = [(await new_product(s, categories[n % 3], stock=1_000_000)).id for n in range(6)]
+    scarce = [(await new_product(s, categories[n % 3], stock=40)).id for n in range(2)]
+    products = ample + scarce
+    buyers = [await new_user(s) for _ in range(6)]
+    rng = random.Random(11)
+    batches = []
+    for _ in range(16 * 4):
+        users, addresses, line_orders, product_ids, quantities = [], [], [], [], []
+        for n in range(1, 33):
+            user, address = rng.choice(buyers)
+            users.append(user.id)
+            addresses.append(address.id)
+            for product in rng.sample(ample, rng.randint(1, 3)) + (
+                    [rng.choice(scarce)] if rng.random() < 0.03 else []):
+                line_orders.append(n)
+                product_ids.append(product)
+                quantities.append(rng.randint(1, 4))
+        batches.append((users, addresses, line_orders, product_ids, quantities))
+
+    url = with_user(database_url, APP_ROLE)
+    workers = 16
+
+    async def worker(k: int) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(url)
+        try:
+            rows = []
+            for batch in batches[k::workers]:
+                got = await conn.fetch("select * from shop.create_orders($1, $2, $3, $4, $5)",
+                                       *batch)
+                assert [r["ord"] for r in got] == list(range(1, 33))
+                for r in got:
+                    if r["error_sqlstate"] is None:  # exactly the lines asked for, merged
+                        asked: dict[int, int] = {}
+                        for o, product, q in zip(*batch[2:], strict=True):
+                            if o == r["ord"]:
+                                asked[product] = asked.get(product, 0) + q
+                        assert {i["product_id"]: i["quantity"]
+                                for i in json.loads(r["items"])} == asked
+                rows += got
+            return rows
+        finally:
+            await conn.close()
+
+    outcomes = [r for rows in await asyncio.gather(*(worker(k) for k in range(workers)))
+                for r in rows]
+    placed = [r for r in outcomes if r["error_sqlstate"] is None]
+    assert len(outcomes) == 32 * len(batches)
+    assert {r["error_reason"] for r in outcomes if r["error_sqlstate"]} <= {"INSUFFICIENT_STOCK"}
+    assert 0 < len(placed) < len(outcomes), "some orders placed and some short"
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        sold = dict(await conn.fetch(
+            "select product_id, sum(quantity) from shop.order_items where product_id = any($1)"
+            " group by 1", products))
+        stock = dict(await conn.fetch(
+            "select id, stock_quantity from shop.products where id = any($1)", products))
+        lines = await conn.fetchval(
+            "select count(*) from shop.order_items where order_id = any($1)",
+            [r["id"] for r in placed])
+        stats = await conn.fetch(
+            "select category_id, report_date, items_sold, orders_count from shop.statistics"
+            " where category_id = any($1) order by 1, 2", categories)
+        recomputed = await conn.fetch(
+            "select category_id, order_day, sum(quantity)::bigint, count(distinct order_id)"
+            "  from shop.order_items where category_id = any($1) group by 1, 2 order by 1, 2",
+            categories)
+    finally:
+        await conn.close()
+    for product in ample:
+        assert stock[product] + sold[product] == 1_000_000
+    for product in scarce:
+        assert stock[product] + sold.get(product, 0) == 40
+        assert 0 <= stock[product] < 4  # ran out: an order of up to 4 was refused
+    assert lines == sum(len(json.loads(r["items"])) for r in placed)
+    assert sum(sold.values()) == sum(i["quantity"] for r in placed
+                                     for i in json.loads(r["items"]))
+    assert [tuple(r) for r in stats] == [tuple(r) for r in recomputed]
