@@ -172,3 +172,15 @@ def backend_pids(url: str) -> list[int]:
         return [r[0] for r in conn.execute(
             "select pid from pg_stat_activity where application_name = 'tally-server'"
             " and datname = current_database()")]
+
+
+def mean_batch_size(metrics_addr: str, batcher: str) -> float:
+    """The average size of the batches `batcher` sent, from the server's metrics."""
+    from tests.support import metrics_text
+
+    values = {}
+    for line in metrics_text(metrics_addr).splitlines():
+        for kind in ("sum", "count"):
+            if line.startswith(f'tally_batch_size_{kind}{{batcher="{batcher}"}}'):
+                values[kind] = float(line.rsplit(" ", 1)[1])
+    return values.get("sum", 0.0) / values["count"] if values.get("count") else 0.0
