@@ -29,7 +29,14 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from server.config import with_database
-from tests.bench.common import backend_pids, cpu_seconds, machine, run_k6, run_pgbench
+from tests.bench.common import (
+    backend_pids,
+    cpu_seconds,
+    machine,
+    mean_batch_size,
+    run_k6,
+    run_pgbench,
+)
 from tests.support import TEST_DATABASE_URL, ServerProcess, recreate_database
 
 HOT_DAY = "2026-01-01"
@@ -245,13 +252,15 @@ def part_c(url: str, args: argparse.Namespace) -> None:
         result = run_k6("CreateOrder gRPC", K6_SCRIPT, {
             "ADDR": server.addr, "VUS": str(args.clients), "DURATION": str(args.duration)})
         cpu = cpu_seconds(pids) - cpu
+        batch = mean_batch_size(server.metrics_addr, "shop.create_orders")
     finally:
         server.stop()
     print(result.line())
     print(f"  -> {result.rate:.0f} orders/s (target >= 1,000: "
           f"{'meets' if result.rate >= 1000 and result.errors == 0 else 'MISSES'})")
     print(f"  PostgreSQL CPU (the server's {len(pids)} connections): {cpu:.1f} s,"
-          f" {1000 * cpu / max(result.requests, 1):.2f} ms per order")
+          f" {1000 * cpu / max(result.requests, 1):.2f} ms per order; {batch:.1f} orders per"
+          f" batch on average")
     with psycopg.connect(url, autocommit=True) as conn:
         exact = "exact" if statistics_agree(conn, TALLY) else "WRONG"
         negative = conn.execute("select count(*) from shop.products"
