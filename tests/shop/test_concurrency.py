@@ -15,6 +15,18 @@ from tests.shop.helpers import item, new_category, new_product, new_user
 from tests.support import reason_of
 
 
+async def statistics_and_recomputation(conn: asyncpg.Connection, categories: list[int]):
+    """The categories' statistics, and the same recomputed by GROUP BY over the lines."""
+    stats = await conn.fetch(
+        "select category_id, report_date, items_sold, orders_count from shop.statistics"
+        " where category_id = any($1) order by 1, 2", categories)
+    recomputed = await conn.fetch(
+        "select category_id, order_day, sum(quantity)::bigint, count(distinct order_id)"
+        "  from shop.order_items where category_id = any($1) group by 1, 2 order by 1, 2",
+        categories)
+    return stats, recomputed
+
+
 async def test_100_concurrent_orders_for_10_in_stock(s, admin_db):
     product = await new_product(s, (await new_category(s)).id, stock=10)
     buyers = [await new_user(s) for _ in range(4)]
@@ -64,13 +76,7 @@ async def test_10000_random_orders_keep_statistics_exact(s, database_url):
     assert sum(await asyncio.gather(*(worker(k) for k in range(workers)))) == 10_000
     conn = await asyncpg.connect(database_url)
     try:
-        stats = await conn.fetch(
-            "select category_id, report_date, items_sold, orders_count from shop.statistics"
-            " where category_id = any($1) order by 1, 2", categories)
-        recomputed = await conn.fetch(
-            "select category_id, order_day, sum(quantity)::bigint, count(distinct order_id)"
-            "  from shop.order_items where category_id = any($1) group by 1, 2 order by 1, 2",
-            categories)
+        stats, recomputed = await statistics_and_recomputation(conn, categories)
         expected_items = sum(sum(q) for *_, q in plans)
     finally:
         await conn.close()
@@ -143,13 +149,7 @@ async def test_concurrent_batches_keep_stock_and_statistics_exact(s, database_ur
         lines = await conn.fetchval(
             "select count(*) from shop.order_items where order_id = any($1)",
             [r["id"] for r in placed])
-        stats = await conn.fetch(
-            "select category_id, report_date, items_sold, orders_count from shop.statistics"
-            " where category_id = any($1) order by 1, 2", categories)
-        recomputed = await conn.fetch(
-            "select category_id, order_day, sum(quantity)::bigint, count(distinct order_id)"
-            "  from shop.order_items where category_id = any($1) group by 1, 2 order by 1, 2",
-            categories)
+        stats, recomputed = await statistics_and_recomputation(conn, categories)
     finally:
         await conn.close()
     for product in ample:
