@@ -148,26 +148,7 @@ begin
     -- 1. This user's memberships that have expired end now, dated at their expiry, so
     --    below they count as absent (a re-add is a new membership). Where the automatic
     --    share holds the user, an opt-out keeps the segment from coming back.
-    with ended as (
-        delete from segments.memberships m
-         where m.user_id = p_user_id and m.expires_at <= v_now
-        returning m.segment_id, m.expires_at
-    ),
-    gone as (
-        select e.segment_id, e.expires_at, s.slug,
-               s.deleted_at is null
-               and segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto
-          from ended e join segments.segments s on s.id = e.segment_id
-    ),
-    opted_out as (
-        insert into segments.opt_outs (user_id, segment_id)
-        select p_user_id, g.segment_id from gone g where g.auto
-        on conflict do nothing
-    )
-    insert into segments.history (user_id, segment_id, slug, operation, at)
-    select p_user_id, g.segment_id, g.slug, 'remove', g.expires_at
-      from gone g
-     order by g.expires_at, g.segment_id;
+    perform segments._end_expired(array[p_user_id], v_now);
 
     -- 2. Removals and adds (disjoint sets of segments), with their history, in one
     --    statement (a data-modifying WITH runs to completion whether or not it is read).

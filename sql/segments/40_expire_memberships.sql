@@ -22,7 +22,6 @@ as $fn$
 declare
     v_users bigint[];
     v_now timestamptz;
-    v_count bigint;
 begin
     -- The user lock keeps this from ending a membership that update_user_segments (which
     -- holds it) is re-adding with a new expiry.
@@ -38,38 +37,7 @@ begin
     end if;
     v_now := clock_timestamp();
 
-    with doomed as (
-        select m.user_id, m.segment_id
-          from segments.memberships m
-         where m.user_id = any (v_users) and m.expires_at <= v_now
-           for update skip locked
-    ),
-    ended as (
-        delete from segments.memberships m
-         using doomed d
-         where m.user_id = d.user_id and m.segment_id = d.segment_id
-        returning m.user_id, m.segment_id, m.expires_at
-    ),
-    gone as (
-        select e.user_id, e.segment_id, e.expires_at, s.slug,
-               s.deleted_at is null
-               and segments._auto_member(e.user_id, s.slug, s.auto_percent) as auto
-          from ended e join segments.segments s on s.id = e.segment_id
-    ),
-    opted_out as (
-        insert into segments.opt_outs (user_id, segment_id)
-        select g.user_id, g.segment_id from gone g where g.auto
-        on conflict do nothing
-    ),
-    logged as (
-        insert into segments.history (user_id, segment_id, slug, operation, at)
-        select g.user_id, g.segment_id, g.slug, 'remove', g.expires_at
-          from gone g
-         order by g.expires_at
-        returning 1
-    )
-    select count(*) into v_count from logged;
-    return v_count;
+    return segments._end_expired(v_users, v_now);
 end
 $fn$;
 
