@@ -3,7 +3,7 @@
 Each tally method handler is wrapped once, when its service is registered (see
 `Registrar`), so servicers stay a few lines long: they raise, this module answers. Wrapping
 at registration rather than in a grpc.aio interceptor matters for speed: an interceptor
-is an extra coroutine on every call, about 50 us of CPU here, more than this module's own
+is an extra coroutine on every call, about 40 us of CPU here, more than this module's own
 work per call.
 """
 
@@ -96,7 +96,7 @@ class Registrar:
 
     def add_registered_method_handlers(self, service: str,
                                        handlers: dict[str, grpc.RpcMethodHandler]) -> None:
-        wrapped = {name: self._wrap(f"/{service}/{name}", handler)
+        wrapped = {name: self._wrap(service, name, handler)
                    for name, handler in handlers.items()}
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(service, wrapped),))
@@ -108,9 +108,8 @@ class Registrar:
         if missing:
             raise RuntimeError(f"services registered without method handlers: {sorted(missing)}")
 
-    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        service = method.split("/")[1]
-        name = method.rsplit("/", 1)[-1]
+    def _wrap(self, service: str, name: str, handler: grpc.RpcMethodHandler
+              ) -> grpc.RpcMethodHandler:
         label = f"{service.rsplit('.', 1)[-1]}.{name}"
         limiter = self._limiter if service in self._limited else None
         counters: dict[grpc.StatusCode, Any] = {}
@@ -174,7 +173,7 @@ class Registrar:
 
             return grpc.unary_stream_rpc_method_handler(
                 unary_stream, handler.request_deserializer, handler.response_serializer)
-        raise TypeError(f"{method}: only unary and server-streaming methods are supported")
+        raise TypeError(f"/{service}/{name}: only unary and server-streaming methods are supported")
 
 
 _SERVER_FAULTS = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE,
