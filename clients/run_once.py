@@ -282,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
             # Decided. What is left (print, exit) yields the CPU to copies that have not
             # asked yet, so the launch is decided sooner.
             os.nice(19)
-            _say(f"[run {run_id}] skipped: " + ("already ran in this launch" if outcome == b"ran"
-                                                else "already running"))
+            reason = ("already started in this launch" if outcome == b"ran"
+                      else "already running")
+            _say(f"[run {run_id}] skipped: {reason}")
             return 0
         # The fencing token is issued (and counted) even though a print needs none.
         # None: it expired before it was numbered (a ttl below one round trip).

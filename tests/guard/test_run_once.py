@@ -56,7 +56,7 @@ def test_a_launch_runs_once_however_late_its_copies_ask(redis_client):
     assert first.stdout.splitlines()[-1].endswith("] finished")
     assert not redis_client.exists(lock.lock_key(n)), "the lock was released"
     late = run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch)
-    assert re.fullmatch(r"\[run [0-9a-f]{8}\] skipped: already ran in this launch\n",
+    assert re.fullmatch(r"\[run [0-9a-f]{8}\] skipped: already started in this launch\n",
                         late.stdout)
     assert late.returncode == 0
     ttl = redis_client.pttl(f"tally:launch:{n}:{launch}")
