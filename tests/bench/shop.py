@@ -13,7 +13,7 @@ without statistics; (c) >= 1,000 orders/s.
 
     python -m tests.bench shop [--clients 32] [--duration 20] [--rows 1000000]
                                [--workers 2] [--original-timeout 300] [--parts abc]
-                               [--rounds 4]
+                               [--rounds 8] [--round-seconds 5]
 
 The database is BENCH_DATABASE_URL or <TEST_DATABASE_URL's name>_bench (recreated).
 """
@@ -155,8 +155,10 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--parts", default="abc", help="which of (a), (b), (c) to run")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="(a): interleaved rounds, --duration split between them")
+    parser.add_argument("--rounds", type=int, default=8,
+                        help="(a): interleaved rounds (the ratio is noisy round to round)")
+    parser.add_argument("--round-seconds", type=int, default=5,
+                        help="(a): seconds per way and round")
     parser.add_argument("--original-timeout", type=int, default=300,
                         help="seconds after which the original's bulk insert is cancelled")
     args = parser.parse_args(argv)
@@ -175,7 +177,7 @@ def run(argv: list[str]) -> None:
 
 
 def part_a(url: str, args: argparse.Namespace) -> None:
-    seconds = max(1, args.duration // args.rounds)
+    seconds = max(1, args.round_seconds)
     print(f"\n(a) {args.clients} concurrent single-order transactions, one category and day,"
           f" {args.rounds} rounds of {seconds} s per way, the ways interleaved (the machine is"
           f" shared: interleaving spreads its load changes over all three; pgbench -M prepared,"
