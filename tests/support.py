@@ -44,6 +44,25 @@ def scratch_database_url(suffix: str) -> str:
     return with_database(TEST_DATABASE_URL, f"{base}_{suffix}")
 
 
+def legacy_database(url: str, first_new: str) -> str:
+    """A new database at `url` with the migrations before `first_new` only: the schema as
+    a database upgraded to `first_new` had it, for migration tests. Returns `url`."""
+    from yoyo import get_backend, read_migrations
+
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+    migrate.bootstrap(url)
+    backend = get_backend(migrate._yoyo_uri(url))
+    migrations = read_migrations(str(migrate.MIGRATIONS_DIR))
+    older = migrations.__class__([m for m in migrations if m.id < first_new])
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(older))
+    backend.connection.close()
+    return url
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,6 +1,7 @@
 -- get_sales_statistics(category_id?, date_from, date_to): the statistics rows of the
 -- category (or of every category) for the days date_from..date_to (inclusive), by day then
--- category. TLIA1 DATE_RANGE_INVALID (missing or reversed, or longer than 366 days).
+-- category: the folded totals plus the journal not yet folded (see shop.statistics).
+-- TLIA1 DATE_RANGE_INVALID (missing or reversed, or longer than 366 days).
 create function shop.get_sales_statistics(p_category_id bigint, p_date_from date, p_date_to date)
 returns table (category_id bigint, report_date date, items_sold bigint, orders_count bigint)
 language plpgsql
@@ -17,9 +18,15 @@ begin
     end if;
     return query
         select s.category_id, s.report_date, sum(s.items_sold)::bigint, sum(s.orders_count)::bigint
-          from shop.statistics_shards s
-         where s.report_date between p_date_from and p_date_to
-           and (p_category_id is null or s.category_id = p_category_id)
+          from (select t.category_id, t.report_date, t.items_sold, t.orders_count
+                  from shop.statistics_totals t
+                 where t.report_date between p_date_from and p_date_to
+                   and (p_category_id is null or t.category_id = p_category_id)
+                union all
+                select j.category_id, j.report_date, j.items_sold, j.orders_count
+                  from shop.statistics_journal j
+                 where j.report_date between p_date_from and p_date_to
+                   and (p_category_id is null or j.category_id = p_category_id)) s
          group by s.category_id, s.report_date
          order by s.report_date, s.category_id;
 end

@@ -2,8 +2,8 @@
 
 (a) 32 pgbench clients, each transaction one order with one line, every line in the same
     category and day (the hot statistics key), three ways: with tally's statistics trigger
-    (statement-level, striped), with statistics off (trigger disabled), with the original's
-    row-level ON CONFLICT trigger (one row per key);
+    (statement-level, appending to the journal), with statistics off (trigger disabled),
+    with the original's row-level ON CONFLICT trigger (one row per key);
 (b) one INSERT of 1,000,000 order lines (10 categories x 30 days), the same three ways;
 (c) CreateOrder over gRPC with k6, 32 virtual users, 1,000 products, 100 users.
 Lines in (a) and (b) are written as shop.create_order writes them (category and day
@@ -40,7 +40,7 @@ from tests.bench.common import (
 from tests.support import TEST_DATABASE_URL, ServerProcess, recreate_database
 
 HOT_DAY = "2026-01-01"
-OFF, TALLY, ORIGINAL = "statistics off", "tally: striped statement trigger", \
+OFF, TALLY, ORIGINAL = "statistics off", "tally: statement trigger, journal", \
     "original: row-level ON CONFLICT"
 
 ORIGINAL_TRIGGER = """
@@ -110,7 +110,8 @@ def set_mode(conn: psycopg.Connection, mode: str) -> None:
 
 
 def reset(conn: psycopg.Connection, *, keep_orders: bool = False) -> None:
-    conn.execute("truncate shop.order_items, shop.statistics_shards, public.original_statistics")
+    conn.execute("truncate shop.order_items, shop.statistics_journal, shop.statistics_totals,"
+                 " public.original_statistics")
     if not keep_orders:
         conn.execute("truncate shop.orders, shop.reports restart identity cascade")
     else:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from server import migrate
-from tests.support import scratch_database_url
+from tests.support import legacy_database, scratch_database_url
 
 LEGACY = "0007.segments_derived_auto"
 USERS = range(1, 401)
@@ -17,26 +15,9 @@ SERIES = f"generate_series({USERS[0]}::bigint, {USERS[-1]}::bigint) u"
 REMOVED = 10  # users of the share who had removed the segment before the migration
 
 
-def apply_migrations_before(url: str, first_new: str) -> None:
-    from yoyo import get_backend, read_migrations
-
-    backend = get_backend(migrate._yoyo_uri(url))
-    migrations = read_migrations(str(migrate.MIGRATIONS_DIR))
-    older = migrations.__class__([m for m in migrations if m.id < first_new])
-    with backend.lock():
-        backend.apply_migrations(backend.to_apply(older))
-    backend.connection.close()
-
-
 @pytest.fixture(scope="module")
 def legacy_url() -> str:
-    url = scratch_database_url("seg_legacy")
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
-    migrate.bootstrap(url)
-    apply_migrations_before(url, LEGACY)
+    url = legacy_database(scratch_database_url("seg_legacy"), LEGACY)
     bucket = "(hashint8extended(u, hashtext('LEG')) % 10000 + 10000) % 10000"
     with psycopg.connect(url, autocommit=True) as conn:
         # What the old create_segment('LEG', 50) left: a row and an add per member...

@@ -50,7 +50,23 @@ async def test_100_concurrent_orders_for_10_in_stock(s, admin_db):
                             " where product_id = %s", (product.id,)).fetchone()[0] == 10
 
 
+async def fold_until(done: asyncio.Event, url: str) -> int:
+    """Fold the statistics journal over and over (as the job does, but without pause)
+    until `done`; returns how many journal rows were folded."""
+    conn = await asyncpg.connect(url)
+    try:
+        folded = 0
+        while not done.is_set():
+            folded += await conn.fetchval("select shop.fold_statistics()")
+            await asyncio.sleep(0.01)
+        return folded
+    finally:
+        await conn.close()
+
+
 async def test_10000_random_orders_keep_statistics_exact(s, database_url):
+    """16 connections place 10,000 random orders while two others keep folding the
+    journal into the totals: the statistics equal a GROUP BY over the lines, exactly."""
     categories = [(await new_category(s)).id for _ in range(4)]
     products = [(await new_product(s, categories[n % 4], stock=1_000_000)).id for n in range(12)]
     buyers = [await new_user(s) for _ in range(8)]
@@ -73,7 +89,14 @@ async def test_10000_random_orders_keep_statistics_exact(s, database_url):
         finally:
             await conn.close()
 
-    assert sum(await asyncio.gather(*(worker(k) for k in range(workers)))) == 10_000
+    done = asyncio.Event()
+    folders = [asyncio.ensure_future(fold_until(done, url)) for _ in range(2)]
+    try:
+        assert sum(await asyncio.gather(*(worker(k) for k in range(workers)))) == 10_000
+    finally:
+        done.set()
+        folded = sum(await asyncio.gather(*folders))
+    assert folded > 0, "the folds ran while the orders were placed"
     conn = await asyncpg.connect(database_url)
     try:
         stats, recomputed = await statistics_and_recomputation(conn, categories)

@@ -145,7 +145,7 @@ async def test_watch_streams_share_one_listen_connection(s, admin_db):
 
 async def test_daily_job_reports_the_day_that_ended(database_url, admin_db):
     """The job's SQL, as the runner calls it: $1 = the scheduled time (00:00 UTC)."""
-    (job,) = JOBS
+    job = next(job for job in JOBS if job.name == "shop.daily_reports")
     assert job.daily_at is not None and job.daily_at.hour == 0 and job.catch_up
     conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
     try:

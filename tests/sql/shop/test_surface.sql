@@ -6,8 +6,8 @@ select functions_are('shop', array[
     '_check_page', '_check_product', '_check_user', '_orders_with_items', '_parse_price',
     '_raise_user_taken', 'add_address', 'create_category', 'create_order', 'create_orders',
     'create_product',
-    'create_user', 'delete_product', 'delete_user', 'generate_daily_reports', 'get_order',
-    'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
+    'create_user', 'delete_product', 'delete_user', 'fold_statistics', 'generate_daily_reports',
+    'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
     'list_categories', 'list_orders', 'list_products', 'list_users', 'report_summaries_after',
     'tg_order_items__statistics', 'update_order_status', 'update_product', 'update_user']);
 select is(
@@ -16,13 +16,15 @@ select is(
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
     array['add_address', 'create_category', 'create_order', 'create_orders', 'create_product',
           'create_user',
-          'delete_product', 'delete_user', 'generate_daily_reports', 'get_order', 'get_product',
+          'delete_product', 'delete_user', 'fold_statistics', 'generate_daily_reports',
+          'get_order', 'get_product',
           'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses', 'list_categories',
           'list_orders', 'list_products', 'list_users', 'report_summaries_after',
           'update_order_status', 'update_product', 'update_user'],
     'tally_app may execute exactly the API functions');
 select tables_are('shop', array['addresses', 'categories', 'order_items', 'orders', 'products',
-                                'report_outbox', 'reports', 'statistics_shards', 'users']);
+                                'report_outbox', 'reports', 'statistics_journal',
+                                'statistics_totals', 'users']);
 select is(
     array(select c.relname::text from pg_class c
            where c.relnamespace = 'shop'::regnamespace and c.relkind = 'r'
