@@ -13,7 +13,7 @@
 --     statement. Appending locks nothing that another transaction holds, so orders never
 --     wait on each other here and cannot deadlock here.
 --   shop.statistics_totals: one row per (day, category). shop.fold_statistics() moves the
---     journal into it in one statement (a scheduled job runs it every 10 s).
+--     journal into it in one statement (a scheduled job runs it every minute).
 --   shop.statistics (the view) = totals + journal: exact in every snapshot, folded or not.
 
 create table shop.statistics_journal (

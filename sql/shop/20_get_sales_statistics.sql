@@ -1,6 +1,6 @@
 -- get_sales_statistics(category_id?, date_from, date_to): the statistics rows of the
 -- category (or of every category) for the days date_from..date_to (inclusive), by day then
--- category: the folded totals plus the journal not yet folded (see shop.statistics).
+-- category, from the view shop.statistics (folded totals plus the journal not yet folded).
 -- TLIA1 DATE_RANGE_INVALID (missing or reversed, or longer than 366 days).
 create function shop.get_sales_statistics(p_category_id bigint, p_date_from date, p_date_to date)
 returns table (category_id bigint, report_date date, items_sold bigint, orders_count bigint)
@@ -17,17 +17,10 @@ begin
             'date_from');
     end if;
     return query
-        select s.category_id, s.report_date, sum(s.items_sold)::bigint, sum(s.orders_count)::bigint
-          from (select t.category_id, t.report_date, t.items_sold, t.orders_count
-                  from shop.statistics_totals t
-                 where t.report_date between p_date_from and p_date_to
-                   and (p_category_id is null or t.category_id = p_category_id)
-                union all
-                select j.category_id, j.report_date, j.items_sold, j.orders_count
-                  from shop.statistics_journal j
-                 where j.report_date between p_date_from and p_date_to
-                   and (p_category_id is null or j.category_id = p_category_id)) s
-         group by s.category_id, s.report_date
+        select s.category_id, s.report_date, s.items_sold, s.orders_count
+          from shop.statistics s
+         where s.report_date between p_date_from and p_date_to
+           and (p_category_id is null or s.category_id = p_category_id)
          order by s.report_date, s.category_id;
 end
 $fn$;

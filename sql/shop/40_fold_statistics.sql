@@ -4,7 +4,7 @@
 -- change: a reader sees the rows either in the journal or in the totals, never both and
 -- never neither. Safe to run at any time and concurrently: rows appended meanwhile wait
 -- for the next run, and a concurrent run skips the rows this one deleted. The job
--- shop.fold_statistics runs it every 10 s, which keeps the journal short for readers.
+-- shop.fold_statistics runs it every minute, which keeps the journal short for readers.
 create function shop.fold_statistics()
 returns bigint
 language sql
