@@ -47,10 +47,24 @@ def _as_owner(conninfo: str) -> str:
     return make_conninfo(conninfo, options=f"-c role={OWNER_ROLE}")
 
 
+def _maintenance(database_url: str) -> str:
+    """The same server and credentials, on the maintenance database `postgres`."""
+    return make_conninfo(database_url, dbname="postgres")
+
+
 def bootstrap(database_url: str) -> None:
+    """Roles, the database and its ownership, from whatever the admin left.
+
+    Starting points: no database yet; an empty database the admin created (the postgres
+    image's POSTGRES_DB, a DBA, a managed service); a database tally already owns. In
+    each, the database ends owned by the owner role, so the owner role may create in
+    schema public (PostgreSQL 15 gives CREATE there to the database owner only) and the
+    privileges end the same whoever created it. The admin needs SUPERUSER, or CREATEDB
+    and CREATEROLE (a managed PostgreSQL's admin).
+    """
     params = conninfo_to_dict(database_url)
     dbname = params.get("dbname") or "postgres"
-    with psycopg.connect(make_conninfo(database_url, dbname="postgres"), autocommit=True) as conn:
+    with psycopg.connect(_maintenance(database_url), autocommit=True) as conn:
         # Roles are cluster-wide and several migrators may race: tolerate "already exists".
         conn.execute(
             sql.SQL(
@@ -66,9 +80,12 @@ def bootstrap(database_url: str) -> None:
         )
         is_super = conn.execute("select rolsuper from pg_roles where rolname = current_user")
         if not is_super.fetchone()[0]:
+            # A non-superuser admin acts through membership in the owner role.
             conn.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(OWNER_ROLE)))
-        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,))
-        if exists.fetchone() is None:
+        owner = conn.execute(
+            "select pg_get_userbyid(datdba) from pg_database where datname = %s", (dbname,)
+        ).fetchone()
+        if owner is None:
             try:
                 conn.execute(
                     sql.SQL("create database {} owner {}").format(
@@ -78,6 +95,21 @@ def bootstrap(database_url: str) -> None:
                 log.info("created database %s", dbname)
             except psycopg.errors.DuplicateDatabase:
                 pass
+        elif owner[0] != OWNER_ROLE:
+            try:
+                conn.execute(
+                    sql.SQL("alter database {} owner to {}").format(
+                        sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)
+                    )
+                )
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise SystemExit(
+                    f"database {dbname} is owned by {owner[0]}, and {params.get('user')} "
+                    f"may not hand it to {OWNER_ROLE}: migrate as a superuser or as the "
+                    f"database's owner with CREATEDB ({exc})"
+                ) from exc
+            log.info("database %s was owned by %s; now owned by %s", dbname, owner[0],
+                     OWNER_ROLE)
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("grant connect, temporary on database {} to {}").format(
@@ -173,9 +205,15 @@ def apply_repeatable(database_url: str, sql_dir: Path = SQL_DIR) -> str:
 
 
 def migrate(database_url: str) -> None:
-    bootstrap(database_url)
-    pending = apply_migrations(database_url)
-    digest = apply_repeatable(database_url)
+    """All three steps, under one lock per database: a second migrate started meanwhile
+    waits for the first and then finds nothing left to do."""
+    dbname = conninfo_to_dict(database_url).get("dbname") or "postgres"
+    with psycopg.connect(_maintenance(database_url), autocommit=True) as lock:
+        lock.execute("select pg_advisory_lock(hashtext('tally.migrate'), hashtext(%s))",
+                     (dbname,))
+        bootstrap(database_url)
+        pending = apply_migrations(database_url)
+        digest = apply_repeatable(database_url)
     log.info("schema up to date (%d migration(s) applied, repeatable SQL %s)", pending, digest)
 
 
