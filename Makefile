@@ -42,16 +42,16 @@ $(GEN)/.stamp: $(VENV)/.installed $(PROTOS)
 stubs: $(GEN)/.stamp
 
 services: deps
-	$(PY) -m server.devenv services
+	$(PY) -m server.ops.devenv services
 
 migrate: services
-	$(PY) -m server.migrate
+	$(PY) -m server.ops.migrate
 
 run: stubs migrate
 	exec $(PY) -m server $(ARGS)
 
 test-tools: services
-	$(PY) -m server.devenv test-tools
+	$(PY) -m server.ops.devenv test-tools
 
 test: stubs test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -66,7 +66,7 @@ compose-check:
 	docker-compose -f docker-compose.yml config -q
 
 stop-local: deps
-	$(PY) -m server.devenv stop
+	$(PY) -m server.ops.devenv stop
 
 clean:
 	rm -rf $(GEN) $(VENV) .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """`run-once`: do a piece of work (print, sleep, print) that never runs twice at once.
 
-The guard is the lock of server/lock.py, spoken over a plain socket: SET NX PX with a
+The guard is the lock of server/jobs/lock.py, spoken over a plain socket: SET NX PX with a
 random token on `tally:lock:<name>`, a fencing token from the same script the server uses,
 release by a compare-and-delete script (never deletes another holder's lock;
 a lock that expired and was taken by someone else is reported, not removed).
@@ -8,7 +8,7 @@ a lock that expired and was taken by someone else is reported, not removed).
 Why not redis-py here: this command exists to be started a thousand times at once on a
 small machine. `import redis` costs about 0.3 s of CPU and 20 MB of private memory per
 process (it pulls in asyncio, ssl and every command module); this file imports only the
-standard library (about 0.04 s, 11 MB). The fencing script is server/lock.py's (a test
+standard library (about 0.04 s, 11 MB). The fencing script is server/jobs/lock.py's (a test
 checks the two texts are equal), and tests check that both sides exclude each other.
 
 Exit status: 0 when the work ran or was skipped because another run holds the lock;
@@ -64,7 +64,7 @@ end
 return 'ok'
 """
 
-# The same text as server.lock.NEXT_FENCE_SCRIPT (a test compares them).
+# The same text as server.jobs.lock.NEXT_FENCE_SCRIPT (a test compares them).
 NEXT_FENCE_SCRIPT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return false

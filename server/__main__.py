@@ -20,14 +20,14 @@ import sys
 import tempfile
 import time
 
-from .config import Settings
+from .core.config import Settings
 from .worker import run_worker
 
 log = logging.getLogger("tally.main")
 
 
 def _supervise(settings: Settings) -> int:
-    from . import metrics  # noqa: F401 - imported before the workers, after the env is set
+    from .core import metrics  # noqa: F401 - imported before the workers, after the env is set
 
     ctx = multiprocessing.get_context("spawn")
     workers = [
@@ -49,7 +49,7 @@ def _supervise(settings: Settings) -> int:
         w.start()
     from prometheus_client import multiprocess
 
-    from . import metrics as m
+    from .core import metrics as m
 
     m.serve(settings.metrics_addr)
     exit_code = 0
@@ -88,11 +88,11 @@ def main(argv: list[str] | None = None) -> None:
         changes["grpc_addr"] = args.addr
     settings = dataclasses.replace(settings, **changes)
 
-    from . import logs
+    from .core import logs
 
     logs.setup(settings.log_level)
     if settings.workers == 1:
-        from . import metrics
+        from .core import metrics
 
         metrics.serve(settings.metrics_addr)
         run_worker(settings, 0, False)

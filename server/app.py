@@ -1,4 +1,5 @@
-"""One server process: every domain's services on one port, plus health and reflection."""
+"""The composition root, the only module that imports the domains: one server process,
+every domain's services on one port, plus health and reflection."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TypeVar
 
 import asyncpg
 import grpc
@@ -17,59 +15,22 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from . import booking, clicks, db, jobrunner, metrics, segments, shop
-from .batching import Batcher
-from .cache import RedisStore
-from .config import Settings
-from .rpc import RateLimiter, Registrar
+from .core import db
+from .core.cache import RedisStore
+from .core.config import Settings
+from .core.context import App
+from .core.rpc import RateLimiter, Registrar
+from .domains import booking, clicks, segments, shop
+from .jobs import runner as jobrunner
 
 log = logging.getLogger("tally.server")
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 # Each domain module has `add_services(server, app) -> list[str]` (the full service names
-# it registered) and may declare `JOBS` (server/jobs.py). A new domain is one more entry.
+# it registered) and may declare `JOBS` (server/jobs/job.py). A new domain is one more entry.
 DOMAINS: tuple[ModuleType, ...] = (booking, clicks, segments, shop)
 
 # Services whose calls count against RATE_LIMIT_MAX per client.
 RATE_LIMITED_SERVICES = frozenset({"tally.booking.v1.BookingService"})
-
-
-@dataclass
-class App:
-    """What the services share inside one process."""
-
-    settings: Settings
-    pool: asyncpg.Pool
-    redis: RedisStore
-    worker_index: int = 0
-    _shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    _background: set[asyncio.Task[None]] = field(default_factory=set)
-
-    def on_shutdown(self, hook: Callable[[], Awaitable[None]]) -> None:
-        """Run `hook` after the server stopped taking calls, before the pool closes."""
-        self._shutdown_hooks.append(hook)
-
-    def batcher(self, name: str, flush: Callable[[list[T]], Awaitable[Sequence[R | BaseException]]],
-                *, max_size: int | None = None) -> Batcher[T, R]:
-        """A group-commit batcher with the configured limits, its batch sizes in the
-        metrics, drained at shutdown (after the server stops taking calls)."""
-        batcher: Batcher[T, R] = Batcher(
-            name, flush,
-            max_size=min(max_size or self.settings.batch_max_size, self.settings.batch_max_size),
-            max_inflight=self.settings.batch_max_inflight,
-            on_batch=lambda label, n: metrics.BATCH_SIZE.labels(label).observe(n),
-        )
-        self.on_shutdown(batcher.drain)
-        return batcher
-
-    def spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
 
 
 async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from .config import Settings
+from .core.config import Settings
 
 
 def run_loop(main: Callable[[], Awaitable[None]]) -> None:
@@ -18,8 +18,8 @@ def run_loop(main: Callable[[], Awaitable[None]]) -> None:
 
 
 def run_worker(settings: Settings, index: int, reuse_port: bool) -> None:
-    from . import logs
     from .app import serve
+    from .core import logs
 
     logs.setup(settings.log_level)
     # SIGTERM and SIGINT both stop a worker gracefully (app.serve); under the supervisor,

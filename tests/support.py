@@ -20,8 +20,8 @@ from grpc_status import rpc_status
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from server import migrate
-from server.config import APP_ROLE, with_database, with_user
+from server.core.config import APP_ROLE, with_database, with_user
+from server.ops import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_URL = os.environ.get(

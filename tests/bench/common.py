@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from server.config import APP_ROLE, with_database
+from server.core.config import APP_ROLE, with_database
 from tests.support import ROOT, TEST_DATABASE_URL, recreate_database
 
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or with_database(

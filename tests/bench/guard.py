@@ -3,7 +3,7 @@
 1. launch-many -n N (default 1000) with run-once, lean (`python -S`: the standard library
    only, which is all run-once needs) and optionally as the console script
    (.venv/bin/run-once: site-packages start-up); prints each summary line and wall time.
-2. lock acquire + release round trips per second from one process (server/lock.py:
+2. lock acquire + release round trips per second from one process (server/jobs/lock.py:
    SET NX PX, the fencing-token script, the compare-and-delete script), sequentially
    and from 32 concurrent tasks on distinct names, with latency percentiles; the
    reference is a bare SET NX PX + DEL pair on the same connection.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from server import lock
+from server.jobs import lock
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -28,7 +28,7 @@ import time
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from server.config import with_database
+from server.core.config import with_database
 from tests.bench.common import (
     backend_pids,
     cpu_seconds,

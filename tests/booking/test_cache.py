@@ -9,7 +9,7 @@ import grpc
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from server.booking import event_key
+from server.domains.booking import event_key
 from tests.support import ServerProcess
 
 

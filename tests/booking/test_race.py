@@ -11,7 +11,7 @@ import grpc
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from server.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, with_user
 from tests.support import reason_of
 
 

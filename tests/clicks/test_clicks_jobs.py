@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from server import clicks
-from server.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, with_user
+from server.domains import clicks
 
 
 async def test_jobs_run_as_the_app_role_and_are_idempotent(database_url, admin_db):

@@ -29,7 +29,7 @@ def test_compose_services_health_checks_and_order():
     assert set(services) == {"postgres", "redis", "migrate", "server"}
     for name in ("postgres", "redis", "server"):
         assert services[name]["healthcheck"]["test"], name
-    assert services["migrate"]["command"] == ["python", "-m", "server.migrate"]
+    assert services["migrate"]["command"] == ["python", "-m", "server.ops.migrate"]
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["server"]["depends_on"] == {
         "postgres": {"condition": "service_healthy"},

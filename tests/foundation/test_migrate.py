@@ -17,8 +17,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from server import migrate
-from server.config import with_database, with_user
+from server.core.config import with_database, with_user
+from server.ops import migrate
 from tests.support import (
     ROOT,
     TEST_DATABASE_URL,
@@ -218,7 +218,7 @@ def test_two_migrations_started_at_once(reference):
     drop_database(url)
     env = {**os.environ, "DATABASE_URL": url}
     try:
-        procs = [subprocess.Popen([sys.executable, "-m", "server.migrate"], cwd=ROOT, env=env,
+        procs = [subprocess.Popen([sys.executable, "-m", "server.ops.migrate"], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                  for _ in range(2)]
         outputs = [p.communicate(timeout=120)[0] for p in procs]

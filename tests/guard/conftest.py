@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from server.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, with_user
 from tests.support import ROOT, TEST_REDIS_URL
 
 # run-once with only the standard library on its path: what launch-many starts by the

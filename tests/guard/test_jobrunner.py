@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 from prometheus_client import REGISTRY
 
-from server.jobrunner import JobRunner, collect_jobs, next_after, scheduled_between
-from server.jobs import Job
+from server.jobs.job import Job
+from server.jobs.runner import JobRunner, collect_jobs, next_after, scheduled_between
 
 
 def at(text: str) -> datetime:
@@ -170,7 +170,7 @@ async def test_a_stale_fencing_token_stops_the_work(ticks, admin_db, pool, aredi
 
 
 async def test_locked_by_another_replica_is_skipped(ticks, admin_db, pool, aredis):
-    from server import lock
+    from server.jobs import lock
 
     job = tick_job()
     held = await lock.acquire(aredis, f"job:{job.name}", 30)
@@ -281,7 +281,7 @@ async def test_the_server_runs_every_domains_jobs_and_stops_them(ticks, admin_db
     import signal
 
     from server import app as app_module
-    from server.config import APP_ROLE, Settings, with_user
+    from server.core.config import APP_ROLE, Settings, with_user
     from tests.support import TEST_REDIS_URL
 
     job = tick_job()

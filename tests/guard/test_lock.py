@@ -1,4 +1,4 @@
-"""server/lock.py: single holder, expiry, refused foreign release, extend, fencing tokens
+"""server/jobs/lock.py: single holder, expiry, refused foreign release, extend, fencing tokens
 strictly increasing per name, and a stale token refused by PostgreSQL."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from clients import run_once
-from server import lock
+from server.jobs import lock
 
 
 def name() -> str:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 
-from server import lock
+from server.jobs import lock
 from tests.guard.conftest import RUN_ONCE, run_env
 from tests.guard.test_lock import wait_expired
 from tests.support import ROOT, free_port

@@ -269,8 +269,8 @@ async def test_delete_segment_racing_updates_leaves_no_orphan(stub, admin_db):
 
 def test_expiry_job_runs_as_the_application_role(database_url):
     """The declared job's SQL runs as tally_app with the scheduled time as $1, twice."""
-    from server.config import APP_ROLE, with_user
-    from server.segments import JOBS
+    from server.core.config import APP_ROLE, with_user
+    from server.domains.segments import JOBS
 
     (job,) = JOBS
     assert job.name == "segments.expire_memberships" and job.every is not None
@@ -285,7 +285,7 @@ async def test_update_waits_for_a_segment_being_deleted(stub, admin_db, database
     """Deterministic form of the race above: while a DeleteSegment transaction is open,
     an update adding that segment waits for it, then finds it gone. (Without the
     FOR SHARE lock the update would add a membership the deletion never sees.)"""
-    from server.config import APP_ROLE, with_user
+    from server.core.config import APP_ROLE, with_user
 
     slug = new_slug("held")
     await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
@@ -346,7 +346,7 @@ async def test_delete_user_waits_for_an_automatic_segment_being_created(
     """While a CreateSegment (auto) transaction is open, DeleteUser of a user in its share
     waits for it, then ends that membership after it began: its history is the add at
     the creation, then the remove, never the other way round."""
-    from server.config import APP_ROLE, with_user
+    from server.core.config import APP_ROLE, with_user
 
     slug = new_slug("held")
     user_id = next(u for u in iter(new_user_id, None) if admin_db.execute(

@@ -10,7 +10,7 @@ import asyncpg
 import grpc
 from tally.shop.v1 import shop_pb2 as pb
 
-from server.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, with_user
 from tests.shop.helpers import item, new_category, new_product, new_user
 from tests.support import reason_of
 

@@ -11,8 +11,8 @@ import grpc
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from server.config import APP_ROLE, with_user
-from server.shop import JOBS
+from server.core.config import APP_ROLE, with_user
+from server.domains.shop import JOBS
 from tests.shop.helpers import item, new_category, new_product, new_user
 from tests.support import ServerProcess, expect_error
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import asyncpg
 
-from server import shop
-from server.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, with_user
+from server.domains import shop
 
 
 async def test_jobs_are_declared_as_the_runner_expects():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from server import migrate
+from server.ops import migrate
 from tests.support import legacy_database, scratch_database_url
 
 LEGACY = "0008.shop_statistics_journal"

@@ -1,4 +1,4 @@
-"""`python -m server.healthcheck [ADDR]`: exit 0 if the server at ADDR (default GRPC_ADDR)
+"""`python -m server.ops.healthcheck [ADDR]`: exit 0 if the server at ADDR (default GRPC_ADDR)
 answers SERVING to grpc.health.v1, 1 otherwise. For container health checks."""
 
 from __future__ import annotations

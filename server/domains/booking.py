@@ -11,12 +11,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from . import errors, paging
-from .batching import Batcher
+from ..core import errors, paging
+from ..core.batching import Batcher
 
 if TYPE_CHECKING:
-    from .app import App
-    from .rpc import Registrar
+    from ..core.context import App
+    from ..core.rpc import Registrar
 
 SERVICE = pb.DESCRIPTOR.services_by_name["BookingService"].full_name
 

@@ -13,12 +13,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from . import errors
-from .jobs import Job
+from ..core import errors
+from ..jobs.job import Job
 
 if TYPE_CHECKING:
-    from .app import App
-    from .rpc import Registrar
+    from ..core.context import App
+    from ..core.rpc import Registrar
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SegmentService"].full_name
 

@@ -23,13 +23,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from . import errors
-from .batching import Batcher
-from .jobs import Job
+from ..core import errors
+from ..core.batching import Batcher
+from ..jobs.job import Job
 
 if TYPE_CHECKING:
-    from .app import App
-    from .rpc import Registrar
+    from ..core.context import App
+    from ..core.rpc import Registrar
 
 log = logging.getLogger("tally.shop")
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tally"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
-# Roles created by `server.migrate`: the owner of every object, and the role the server
+# Roles created by `server.ops.migrate`: the owner of every object, and the role the server
 # (and any psql user) works as. The application role can only EXECUTE API functions
 # and SELECT published views.
 OWNER_ROLE = "tally_owner"

@@ -12,13 +12,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from . import errors, paging
-from .batching import Batcher
-from .jobs import Job
+from ..core import errors, paging
+from ..core.batching import Batcher
+from ..jobs.job import Job
 
 if TYPE_CHECKING:
-    from .app import App
-    from .rpc import Registrar
+    from ..core.context import App
+    from ..core.rpc import Registrar
 
 log = logging.getLogger("tally.clicks")
 

@@ -1,9 +1,9 @@
-"""The job runner: every domain's scheduled SQL jobs (server/jobs.py), once per schedule.
+"""The job runner: every domain's scheduled SQL jobs (server/jobs/job.py), once per schedule.
 
 Any number of replicas may run it (a server started with --no-jobs / JOBS=false does not;
 with WORKERS > 1 only worker 0 does). Each scheduled time of a job is run like this:
 
-1. take the Redis lock `job:<name>` (server/lock.py), so one replica works on a job at a
+1. take the Redis lock `job:<name>` (server/jobs/lock.py), so one replica works on a job at a
    time; a replica that finds it held skips that time (the holder is doing it);
 2. in one transaction on PostgreSQL:
      select tally.check_fence('job:<name>', <fencing token>)  -- refuse a stale holder
@@ -43,11 +43,12 @@ import asyncpg
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from . import lock, metrics
-from .jobs import Job
+from ..core import metrics
+from . import lock
+from .job import Job
 
 if TYPE_CHECKING:
-    from .app import App
+    from ..core.context import App
 
 log = logging.getLogger("tally.jobs")
 

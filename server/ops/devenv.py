@@ -1,12 +1,12 @@
 """Development environment checks used by the Makefile.
 
-  python -m server.devenv services    PostgreSQL and Redis answer at DATABASE_URL and
+  python -m server.ops.devenv services    PostgreSQL and Redis answer at DATABASE_URL and
                                       REDIS_URL; if nothing answers on a local address and
                                       the server binaries are installed, start
                                       project-local instances under .local/
-  python -m server.devenv test-tools  pgTAP and docker-compose are installed (installs
+  python -m server.ops.devenv test-tools  pgTAP and docker-compose are installed (installs
                                       them from Debian's packages when running as root)
-  python -m server.devenv stop        stop the project-local instances, if any
+  python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from .config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+from ..core.config import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 

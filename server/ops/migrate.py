@@ -27,11 +27,11 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .config import APP_ROLE, OWNER_ROLE, Settings
+from ..core.config import APP_ROLE, OWNER_ROLE, Settings
 
 log = logging.getLogger("tally.migrate")
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 # Schemas whose repeatable SQL runs first (others follow in name order).
 FIRST_SCHEMAS = ("tally",)

@@ -1,0 +1,1 @@
+"""Scheduled SQL jobs, the runner that runs them, and the Redis lock that fences them."""

@@ -1,0 +1,1 @@
+"""Tools that never run inside the server: migrate, development services, healthcheck."""
