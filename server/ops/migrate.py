@@ -31,7 +31,9 @@ from ..core.config import APP_ROLE, OWNER_ROLE, Settings
 
 log = logging.getLogger("tally.migrate")
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+# A built tally carries its SQL as server/sql (setup.py); a source tree has it at the top.
+_PACKAGED_SQL = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else Path(__file__).resolve().parents[2] / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 # Schemas whose repeatable SQL runs first (others follow in name order).
 FIRST_SCHEMAS = ("tally",)
