@@ -35,7 +35,9 @@ deps: $(VENV)/.installed
 $(GEN)/.stamp: $(VENV)/.installed $(PROTOS)
 	rm -rf $(GEN) && mkdir -p $(GEN)
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(GEN) --grpc_python_out=$(GEN) \
-		--pyi_out=$(GEN) $(PROTOS)
+		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=$(GEN) \
+		--plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc --mypy_grpc_out=$(GEN) \
+		$(PROTOS)
 	echo "$(abspath $(GEN))" > "$(SITE)/tally-generated.pth"
 	touch $@
 
