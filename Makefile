@@ -14,13 +14,15 @@ export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/tally_test
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
-.PHONY: help deps stubs services migrate run test test-tools bench lint compose-check clean stop-local
+.PHONY: help deps stubs services migrate run test test-tools bench lint lint-proto \
+        schema-snapshot compose-check clean stop-local
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
 	@echo "make lint   - ruff"
+	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -55,6 +57,10 @@ test-tools: services
 
 test: stubs test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# tests/schema.sql: the schema a fresh migrate creates (compared by the test suite).
+schema-snapshot: deps services
+	$(PY) -m tests.schema_snapshot --write
 
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
