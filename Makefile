@@ -21,7 +21,7 @@ help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and buf lint/breaking on proto/ (make lint-proto)"
 	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
 
@@ -65,8 +65,23 @@ schema-snapshot: deps services
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 
-lint: deps
+lint: deps lint-proto
 	$(VENV)/bin/ruff check server clients tests
+
+# buf lint (rules in proto/buf.yaml), then buf breaking against the previous commit's
+# protos; that is skipped, saying so, where there is no previous commit with proto/
+# (the first commit, a clone of depth 1, a tree outside git).
+lint-proto: deps
+	cd proto && $(abspath $(VENV))/bin/buf lint
+	@if base=$$(git rev-parse --verify --quiet 'HEAD~1^{commit}') \
+	    && git cat-file -e "$$base:proto" 2>/dev/null; then \
+		against=$$(mktemp -d) && trap 'rm -rf "$$against"' EXIT \
+		&& git archive "$$base" proto | tar -x -C "$$against" \
+		&& echo "buf breaking: proto/ against $$(git log -1 --format='%h %s' "$$base")" \
+		&& $(VENV)/bin/buf breaking proto --against "$$against/proto"; \
+	else \
+		echo "buf breaking: skipped, no previous commit with proto/ to compare against"; \
+	fi
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q
