@@ -10,7 +10,7 @@ import pytest
 from tests import schema_snapshot
 
 
-def test_fresh_migrate_matches_the_committed_schema(database_url: str) -> None:
+def test_fresh_migrate_matches_the_committed_schema() -> None:
     current = schema_snapshot.fresh_schema()
     committed = (schema_snapshot.SNAPSHOT.read_text()
                  if schema_snapshot.SNAPSHOT.exists() else "")
