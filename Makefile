@@ -14,13 +14,15 @@ export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/tally_test
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
-.PHONY: help deps stubs services migrate run test test-tools bench lint compose-check clean stop-local
+.PHONY: help deps stubs services migrate run test test-tools bench lint lint-proto \
+        schema-snapshot compose-check clean stop-local
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and buf lint/breaking on proto/ (make lint-proto)"
+	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -58,11 +60,30 @@ test-tools: services
 test: stubs test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# tests/schema.sql: the schema a fresh migrate creates (compared by the test suite).
+schema-snapshot: deps services
+	$(PY) -m tests.schema_snapshot --write
+
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 
-lint: deps
+lint: deps lint-proto
 	$(VENV)/bin/ruff check server clients tests
+
+# buf lint (rules in proto/buf.yaml), then buf breaking against the previous commit's
+# protos; that is skipped, saying so, where there is no previous commit with proto/
+# (the first commit, a clone of depth 1, a tree outside git).
+lint-proto: deps
+	cd proto && $(abspath $(VENV))/bin/buf lint
+	@if base=$$(git rev-parse --verify --quiet 'HEAD~1^{commit}') \
+	    && git cat-file -e "$$base:proto" 2>/dev/null; then \
+		against=$$(mktemp -d) && trap 'rm -rf "$$against"' EXIT \
+		&& git archive "$$base" proto | tar -x -C "$$against" \
+		&& echo "buf breaking: proto/ against $$(git log -1 --format='%h %s' "$$base")" \
+		&& $(VENV)/bin/buf breaking proto --against "$$against/proto"; \
+	else \
+		echo "buf breaking: skipped, no previous commit with proto/ to compare against"; \
+	fi
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q

@@ -21,7 +21,9 @@ from tests.support import TEST_DATABASE_URL, TEST_REDIS_URL, ServerProcess, recr
 def database_url() -> str:
     recreate_database(TEST_DATABASE_URL)
     with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+        # Test-only extensions: never created by migrate.
         conn.execute("create extension if not exists pgtap")
+        conn.execute("create extension if not exists plpgsql_check")
     return TEST_DATABASE_URL
 
 

@@ -4,8 +4,8 @@
                                       REDIS_URL; if nothing answers on a local address and
                                       the server binaries are installed, start
                                       project-local instances under .local/
-  python -m server.ops.devenv test-tools  pgTAP and docker-compose are installed (installs
-                                      them from Debian's packages when running as root)
+  python -m server.ops.devenv test-tools  pgTAP, plpgsql_check and docker-compose are
+                                      installed (from Debian's packages when running as root)
   python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
@@ -126,11 +126,12 @@ def _apt_install(package: str) -> None:
 def ensure_test_tools(url: str) -> None:
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
         major = int(conn.execute("show server_version_num").fetchone()[0]) // 10000
-        has_pgtap = conn.execute(
-            "select 1 from pg_available_extensions where name = 'pgtap'").fetchone()
-    missing = []
-    if not has_pgtap:
-        missing.append(f"postgresql-{major}-pgtap")
+        available = {r[0] for r in conn.execute(
+            "select name from pg_available_extensions"
+            " where name in ('pgtap', 'plpgsql_check')")}
+    missing = [f"postgresql-{major}-{package}"
+               for extension, package in (("pgtap", "pgtap"), ("plpgsql_check", "plpgsql-check"))
+               if extension not in available]
     if not shutil.which("docker-compose"):
         missing.append("docker-compose")
     if not missing:
@@ -141,7 +142,7 @@ def ensure_test_tools(url: str) -> None:
         return
     sys.exit("devenv: the test suite needs " + " and ".join(missing) + ". Install them, e.g.\n"
              "  sudo apt-get install " + " ".join(missing) + "\n"
-             "(pgTAP must be installed where the PostgreSQL server runs.)")
+             "(pgTAP and plpgsql_check must be installed where the PostgreSQL server runs.)")
 
 
 def stop_local() -> None:

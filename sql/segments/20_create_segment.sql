@@ -19,7 +19,7 @@ as $fn$
 declare
     v_id bigint;
     v_created_at timestamptz;
-    v_members bigint := 0;
+    v_members bigint := 0::bigint;
 begin
     perform segments._check_slug(p_slug);
     if p_auto_percent is not null

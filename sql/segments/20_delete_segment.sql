@@ -14,7 +14,7 @@ declare
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
-    v_derived bigint := 0;
+    v_derived bigint := 0::bigint;
     v_explicit bigint;
 begin
     perform segments._check_slug(p_slug);

@@ -70,7 +70,7 @@ begin
          order by g.at, s.slug
         returning 1
     )
-    select count(*) into v_count from logged;
+    select count(*)::integer into v_count from logged;
     delete from segments.opt_outs o where o.user_id = p_user_id;
     return v_count;
 end

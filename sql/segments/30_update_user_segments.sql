@@ -116,7 +116,7 @@ begin
              where s.deleted_at is null and s.slug = any (v_add || v_remove)
              order by s.id
                for share) l;
-    select r.slug, r.ord into v_bad, v_ord
+    select r.slug, r.ord::integer into v_bad, v_ord
       from unnest(v_add || v_remove) with ordinality as r (slug, ord)
      where r.slug <> all (v_slugs)
      order by r.ord limit 1;

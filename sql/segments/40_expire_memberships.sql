@@ -33,7 +33,7 @@ begin
              limit p_max_users
                for no key update skip locked) u;
     if v_users is null then
-        return 0;
+        return 0::bigint;
     end if;
     v_now := clock_timestamp();
 

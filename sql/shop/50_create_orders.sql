@@ -47,7 +47,6 @@ declare
     v_statuses shop.order_status[];
     v_created timestamptz[];
     v_updated timestamptz[];
-    i integer;
     r record;
     v_state text;
     v_message text;
