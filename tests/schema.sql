@@ -1,4 +1,4 @@
--- The schema that `python -m server.migrate` creates in an empty database, as
+-- The schema that `python -m server.ops.migrate` creates in an empty database, as
 -- pg_dump --schema-only writes it (normalised, see tests/schema_snapshot.py).
 -- Compared by tests/foundation/test_schema_snapshot.py. Do not edit: regenerate with
 -- make schema-snapshot (or: python -m tests.schema_snapshot --write)
