@@ -45,6 +45,10 @@ POOL_CONNECTIONS = Gauge(
 JOB_RUNS = Counter(
     "tally_job_runs_total", "Scheduled job runs, by job and outcome.", ["job", "outcome"]
 )
+# Clicks, not calls: one RecordClicks call may carry 10,000 entries with counts of their own.
+CLICKS = Counter(
+    "tally_clicks_total", "Banner clicks counted (committed), by RecordClick and RecordClicks."
+)
 
 
 def serve(addr: str) -> None:
