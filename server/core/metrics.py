@@ -42,8 +42,15 @@ POOL_CONNECTIONS = Gauge(
     ["state"],
     multiprocess_mode="livesum",
 )
+# Not "job": Prometheus sets that label on every sample it scrapes (the scrape job's name)
+# and would rename ours to exported_job.
 JOB_RUNS = Counter(
-    "tally_job_runs_total", "Scheduled job runs, by job and outcome.", ["job", "outcome"]
+    "tally_job_runs_total", "Scheduled job runs, by job name and outcome.",
+    ["job_name", "outcome"]
+)
+# Clicks, not calls: one RecordClicks call may carry 10,000 entries with counts of their own.
+CLICKS = Counter(
+    "tally_clicks_total", "Banner clicks counted (committed), by RecordClick and RecordClicks."
 )
 
 

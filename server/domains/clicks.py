@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from ..core import errors, paging
+from ..core import errors, metrics, paging
 from ..core.batching import Batcher
 from ..jobs.job import Job
 
@@ -119,6 +119,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
             raise errors.RpcError(grpc.StatusCode.UNAVAILABLE,
                                   "clicks not recorded, retry later",
                                   "CLICKS_NOT_RECORDED") from exc
+        metrics.CLICKS.inc(len(items) - len(failed))
         results: list[pb.RecordClickResponse | errors.RpcError] = [_RECORDED] * len(items)
         for r in failed:
             results[r["ord"] - 1] = errors.from_outcome(
@@ -148,6 +149,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
         accepted = await self.pool.fetchval(
             _INGEST_SQL, [c.banner_id for c in entries], [c.count for c in entries],
             seconds, nanos)
+        metrics.CLICKS.inc(accepted)
         return pb.RecordClicksResponse(accepted=accepted)
 
     async def GetStats(self, request: pb.GetStatsRequest, context: Any) -> pb.GetStatsResponse:

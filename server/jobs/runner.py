@@ -14,7 +14,7 @@ with WORKERS > 1 only worker 0 does). Each scheduled time of a job is run like t
    and the work commit together, so a schedule's work commits exactly once even if two
    runners pass the lock one after the other (or Redis loses it);
 3. a failure rolls the work back and is recorded as a 'failed' row with the error;
-4. one log line and one tally_job_runs_total{job, outcome} increment per attempt.
+4. one log line and one tally_job_runs_total{job_name, outcome} increment per attempt.
 
 Outcomes: succeeded, failed, already_done (another runner did it), locked (another
 runner holds the lock now), lock_unavailable (Redis did not answer: not run; the next

@@ -4,8 +4,8 @@
                                       REDIS_URL; if nothing answers on a local address and
                                       the server binaries are installed, start
                                       project-local instances under .local/
-  python -m server.ops.devenv test-tools  pgTAP, plpgsql_check and docker-compose are
-                                      installed (from Debian's packages when running as root)
+  python -m server.ops.devenv test-tools  pgTAP, plpgsql_check, docker-compose and Prometheus
+                                      are installed (from Debian's packages when root)
   python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
@@ -114,13 +114,15 @@ def ensure_redis(url: str) -> None:
     _wait(host, port, "Redis")
 
 
-def _apt_install(package: str) -> None:
-    say(f"installing {package} (apt-get)")
+def _apt_install(packages: list[str]) -> None:
+    say(f"installing {' '.join(packages)} (apt-get)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    # Without recommends: docker-compose would bring the Docker engine and prometheus
+    # its node exporter, neither of which the suite runs.
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def ensure_test_tools(url: str) -> None:
@@ -134,13 +136,14 @@ def ensure_test_tools(url: str) -> None:
                if extension not in available]
     if not shutil.which("docker-compose"):
         missing.append("docker-compose")
+    if not shutil.which("prometheus"):  # the monitoring test runs the real one
+        missing.append("prometheus")
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        for package in missing:
-            _apt_install(package)
+        _apt_install(missing)
         return
-    sys.exit("devenv: the test suite needs " + " and ".join(missing) + ". Install them, e.g.\n"
+    sys.exit("devenv: the test suite needs " + ", ".join(missing) + ". Install them, e.g.\n"
              "  sudo apt-get install " + " ".join(missing) + "\n"
              "(pgTAP and plpgsql_check must be installed where the PostgreSQL server runs.)")
 

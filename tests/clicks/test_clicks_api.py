@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from tests.support import expect_error, reason_of, status_details
+from tests.support import expect_error, metrics_text, reason_of, status_details
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +203,27 @@ async def test_get_stats_errors(stub):
                        grpc.StatusCode.NOT_FOUND, "BANNER_NOT_FOUND")
     await expect_error(stats(stub, 0, now - timedelta(hours=1), now),
                        grpc.StatusCode.INVALID_ARGUMENT, "BANNER_ID_INVALID")
+
+
+def clicks_counted(server) -> float:
+    (line,) = [ln for ln in metrics_text(server.metrics_addr).splitlines()
+               if ln.startswith("tally_clicks_total ")]
+    return float(line.split()[1])
+
+
+async def test_metrics_count_clicks_not_calls(server, stub):
+    """tally_clicks_total adds what was counted: single clicks one each, a bulk call the
+    sum of its counts, refused clicks and refused bulk calls nothing."""
+    banner = await new_banner(stub, "Metered")
+    before = clicks_counted(server)
+    await asyncio.gather(*(stub.RecordClick(pb.RecordClickRequest(banner_id=banner))
+                           for _ in range(5)))
+    await expect_error(stub.RecordClick(pb.RecordClickRequest(banner_id=2**62)),
+                       grpc.StatusCode.NOT_FOUND, "BANNER_NOT_FOUND")
+    reply = await stub.RecordClicks(pb.RecordClicksRequest(clicks=[
+        pb.ClickCount(banner_id=banner, count=7), pb.ClickCount(banner_id=banner, count=30)]))
+    assert reply.accepted == 37
+    with pytest.raises(grpc.aio.AioRpcError):
+        await stub.RecordClicks(pb.RecordClicksRequest(clicks=[
+            pb.ClickCount(banner_id=banner, count=3), pb.ClickCount(banner_id=2**62, count=1)]))
+    assert clicks_counted(server) - before == 5 + 37

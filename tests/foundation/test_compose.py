@@ -3,21 +3,39 @@ runs here, so the file is validated with docker-compose, not run)."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import yaml
 
 from tests.support import ROOT
 
+MONITORING = ROOT / "server" / "ops" / "monitoring"
 
-def compose(*args: str) -> str:
+
+def compose(*args: str, **env: str) -> str:
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is not installed (make test installs it when run as root)"
+    environ = {k: v for k, v in os.environ.items() if k != "GRAFANA_ADMIN_PASSWORD"}
     done = subprocess.run([exe, "-f", str(ROOT / "docker-compose.yml"), *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+                          capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**environ, **env})
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def bind_mounts(service: dict) -> dict[str, tuple[Path, str]]:
+    """Container path -> (host path, mode) of the service's bind mounts."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *mode = volume.split(":")
+        if source.startswith("/"):
+            mounts[target] = (Path(source), mode[0] if mode else "rw")
+    return mounts
 
 
 def test_compose_file_is_valid():
@@ -26,8 +44,9 @@ def test_compose_file_is_valid():
 
 def test_compose_services_health_checks_and_order():
     services = yaml.safe_load(compose("config"))["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "server"}
-    for name in ("postgres", "redis", "server"):
+    assert set(services) == {"postgres", "redis", "migrate", "server", "prometheus",
+                             "grafana"}
+    for name in ("postgres", "redis", "server", "prometheus", "grafana"):
         assert services[name]["healthcheck"]["test"], name
     assert services["migrate"]["command"] == ["python", "-m", "server.ops.migrate"]
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
@@ -39,3 +58,64 @@ def test_compose_services_health_checks_and_order():
     # The server reaches the database as the application role, not as the admin.
     assert services["server"]["environment"]["APP_DATABASE_URL"].startswith(
         "postgresql://tally_app:")
+
+
+def test_monitoring_images_are_pinned_and_config_mounted_read_only():
+    services = yaml.safe_load(compose("config"))["services"]
+    for name in ("prometheus", "grafana"):
+        image = services[name]["image"]
+        assert re.search(r":v?\d+\.\d+\.\d+$", image), f"{name}: {image} is not pinned"
+        mounts = bind_mounts(services[name])
+        assert mounts, name
+        for target, (source, mode) in mounts.items():
+            assert mode == "ro", f"{name}: {target} is mounted {mode}"
+            assert source.is_relative_to(MONITORING) and source.exists(), source
+
+
+def test_prometheus_scrapes_the_server_metrics_port():
+    services = yaml.safe_load(compose("config"))["services"]
+    prometheus = services["prometheus"]
+    config_path = next(a.split("=", 1)[1] for a in prometheus["command"]
+                       if a.startswith("--config.file="))
+    assert bind_mounts(prometheus)[config_path][0] == MONITORING / "prometheus.yml"
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    targets = [t for job in config["scrape_configs"] for sc in job["static_configs"]
+               for t in sc["targets"]]
+    metrics_port = services["server"]["environment"]["METRICS_ADDR"].rsplit(":", 1)[1]
+    assert targets == [f"server:{metrics_port}"]
+
+
+def test_grafana_is_provisioned_with_the_datasource_and_dashboard():
+    services = yaml.safe_load(compose("config"))["services"]
+    grafana = services["grafana"]
+    mounts = {source: target for target, (source, _) in bind_mounts(grafana).items()}
+    provisioning = MONITORING / "grafana" / "provisioning"
+    assert mounts[provisioning / "datasources"] == "/etc/grafana/provisioning/datasources"
+    assert mounts[provisioning / "dashboards"] == "/etc/grafana/provisioning/dashboards"
+
+    (source,) = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text()
+                               )["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["url"] == "http://prometheus:9090"
+    assert "127.0.0.1:9090:9090" in [p.rsplit("/", 1)[0] for p in services["prometheus"]["ports"]]
+
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "tally.yml").read_text()
+                                 )["providers"]
+    dashboards = MONITORING / "grafana" / "dashboards"
+    assert mounts[dashboards] == provider["options"]["path"]
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == f"{provider['options']['path']}/tally.json"
+    dashboard = json.loads((dashboards / "tally.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert panels
+    for panel in panels:  # every panel and query reads the provisioned datasource
+        for ref in [panel["datasource"], *(t["datasource"] for t in panel["targets"])]:
+            assert ref == {"type": "prometheus", "uid": source["uid"]}, panel["title"]
+
+
+def test_grafana_admin_password_comes_only_from_the_environment():
+    unset = yaml.safe_load(compose("config"))["services"]["grafana"]["environment"]
+    assert unset["GF_SECURITY_ADMIN_PASSWORD"] == ""  # Grafana's own first-login default
+    given = yaml.safe_load(compose("config", GRAFANA_ADMIN_PASSWORD="s3cret")
+                           )["services"]["grafana"]["environment"]
+    assert given["GF_SECURITY_ADMIN_PASSWORD"] == "s3cret"

@@ -54,7 +54,7 @@ def runs_of(admin_db, job: Job) -> list[tuple]:
 
 def counted(job: Job, outcome: str) -> float:
     return REGISTRY.get_sample_value("tally_job_runs_total",
-                                     {"job": job.name, "outcome": outcome}) or 0.0
+                                     {"job_name": job.name, "outcome": outcome}) or 0.0
 
 
 # -- schedules ---------------------------------------------------------------------------
