@@ -350,16 +350,20 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
             timeout=10)
         assert user.id > 0
 
-    # The server logged in over TCP as tally_app, with the password migrate set (a SCRAM
-    # verifier), and pg_hba asks TCP clients for a password.
+    # migrate took over the database the image created, and the server logged in over
+    # TCP as tally_app, with the password migrate set (a SCRAM verifier); pg_hba asks
+    # TCP clients for a password.
     admin_url = env["DATABASE_URL"]
     with psycopg.connect(admin_url, autocommit=True) as admin:
+        owner = admin.execute("select pg_get_userbyid(datdba) from pg_database"
+                              " where datname = current_database()").fetchone()[0]
         app_sessions = admin.execute(
             "select count(*) from pg_stat_activity"
             " where usename = 'tally_app' and datname = current_database()"
             "   and client_addr = '127.0.0.1'").fetchone()[0]
         verifier = admin.execute(
             "select rolpassword from pg_authid where rolname = 'tally_app'").fetchone()[0]
+    assert owner == "tally_owner"
     assert app_sessions > 0
     assert verifier.startswith("SCRAM-SHA-256$")
     app_url = env["APP_DATABASE_URL"]
