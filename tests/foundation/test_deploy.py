@@ -1,0 +1,395 @@
+"""docker-compose.yml's topology, run here without a Docker engine.
+
+The services' commands, environments and health checks come from `docker-compose
+config` (so `${VAR:-default}` is resolved by compose itself, with nothing set) and run
+as compose would run them, in the order its `depends_on` conditions impose:
+
+1. postgres: what the image's entrypoint does with POSTGRES_USER/PASSWORD/DB on an
+   empty volume (initdb with scram-sha-256 for TCP and the password from a file; a
+   socket-only server creates the database; then the real server listens on TCP),
+   with its health check run during the socket-only phase (it must not pass) and after;
+2. redis: its command, and its health check;
+3. migrate: its command must exit 0;
+4. server: its command, until its health check passes; then one call per gRPC
+   service, and checks that it logged in as tally_app with the password migrate set,
+   that it used this Redis and serves metrics, and that it stops on its stop signal
+   within the grace period.
+
+`localize` is the only difference between the compose run and this one. The image's
+`python` (with tally installed, WORKDIR the repository) is the test's interpreter: the
+commands run from the repository root with its directory first on PATH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import psycopg
+import pytest
+import redis
+import yaml
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from tally.booking.v1 import booking_pb2, booking_pb2_grpc
+from tally.clicks.v1 import clicks_pb2, clicks_pb2_grpc
+from tally.segments.v1 import segments_pb2, segments_pb2_grpc
+from tally.shop.v1 import shop_pb2, shop_pb2_grpc
+
+from server.ops import devenv
+from tests.support import ROOT, free_port
+
+pytestmark = pytest.mark.slow
+
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+# Where the image's `python` is: the interpreter running the tests (the venv's).
+IMAGE_BIN = Path(sys.executable).parent
+
+
+def compose_services() -> dict[str, dict]:
+    """The services as compose would run them, interpolated with no variable set."""
+    exe = shutil.which("docker-compose")
+    assert exe, "docker-compose is not installed (make test installs it when run as root)"
+    clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
+    done = subprocess.run([exe, "-f", str(COMPOSE_FILE), "config"], capture_output=True,
+                          text=True, cwd=ROOT, env=clean, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)["services"]
+
+
+def seconds(duration: str | int | float | None, default: float) -> float:
+    """A compose duration ("2s", "1m30s", "500ms") in seconds."""
+    if duration is None:
+        return default
+    if isinstance(duration, int | float):
+        return float(duration)
+    units = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+@dataclass
+class Local:
+    """Where this machine's stand-ins for the compose services listen."""
+
+    postgres_port: int
+    postgres_socket_dir: str
+    redis_port: int
+    # A listen address's container port -> the free port used here instead.
+    listen_ports: dict[int, int] = field(default_factory=dict)
+
+    def service_ports(self) -> dict[str, int]:
+        return {"postgres": self.postgres_port, "redis": self.redis_port}
+
+
+def localize(service: str, argv: list[str], environment: dict[str, str], local: Local
+             ) -> tuple[list[str], dict[str, str]]:
+    """A service's command and environment, as run here instead of in its container.
+
+    This is the only difference between the compose run and this test's:
+    - `<service>:<port>` (postgres:5432, redis:6379) in any value or argument becomes
+      127.0.0.1 and the port of the local instance;
+    - a listen address on all interfaces (0.0.0.0:50051) keeps its host and gets a
+      free port: a container has its own ports, this machine's are shared;
+    - what a container finds at its own defaults is told explicitly: in the postgres
+      service, PGHOST/PGPORT name the local cluster's socket directory and port (the
+      image's /var/run/postgresql and 5432, for pg_isready or psql run inside it);
+      redis-server gets `--port` and `--bind 127.0.0.1`, redis-cli `-p`;
+    - the environment is the service's only, plus PATH with the image's `python` first
+      (and PYTHONUNBUFFERED, as the image sets it): nothing leaks from the test run.
+    """
+    services = local.service_ports()
+
+    def rewrite(value: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            host, port = match.group(1), int(match.group(2))
+            if host in services:
+                return f"127.0.0.1:{services[host]}"
+            if host == "0.0.0.0":
+                if port not in local.listen_ports:
+                    local.listen_ports[port] = free_port()
+                return f"0.0.0.0:{local.listen_ports[port]}"
+            return match.group(0)
+
+        # host:port, not user:password@ (a password made of digits is not a port).
+        return re.sub(r"(?<![\w.-])([\w.-]+):(\d+)(?![\w@])", one, value)
+
+    argv = [rewrite(a) for a in argv]
+    env = {k: rewrite(str(v)) for k, v in environment.items()}
+    env.update({
+        "PATH": f"{IMAGE_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": os.environ.get("HOME", "/"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    if service == "postgres":
+        env.update(PGHOST=local.postgres_socket_dir, PGPORT=str(local.postgres_port))
+    if argv and argv[0] == "redis-server":
+        argv = [*argv, "--port", str(local.redis_port), "--bind", "127.0.0.1"]
+    elif argv and argv[0] == "redis-cli":
+        argv = [argv[0], "-p", str(local.redis_port), *argv[1:]]
+    return argv, env
+
+
+def health_argv(service: dict) -> list[str]:
+    test = service["healthcheck"]["test"]
+    if isinstance(test, str):
+        return ["/bin/sh", "-c", test]
+    kind, *rest = test
+    assert kind in ("CMD", "CMD-SHELL"), test
+    return rest if kind == "CMD" else ["/bin/sh", "-c", rest[0]]
+
+
+def run_healthcheck(name: str, service: dict, local: Local
+                    ) -> subprocess.CompletedProcess[str]:
+    argv, env = localize(name, health_argv(service), service.get("environment", {}), local)
+    timeout = seconds(service["healthcheck"].get("timeout"), 30)
+    try:
+        return subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, -1, "", f"timed out after {timeout}s")
+
+
+def wait_healthy(name: str, service: dict, local: Local,
+                 alive: subprocess.Popen[bytes] | None = None, log: Path | None = None
+                 ) -> None:
+    """Run the health check until it passes, polling more often than compose would,
+    within the time compose gives it before calling it unhealthy (start period +
+    interval x retries), or a minute on a machine busy enough to need it."""
+    check = service["healthcheck"]
+    interval = seconds(check.get("interval"), 30)
+    budget = seconds(check.get("start_period"), 0) + interval * int(check.get("retries", 3))
+    budget = max(budget, 60.0)
+    deadline = time.monotonic() + budget
+    while True:
+        done = run_healthcheck(name, service, local)
+        if done.returncode == 0:
+            return
+        if alive is not None and alive.poll() is not None:
+            pytest.fail(f"{name} exited with {alive.returncode} before it was healthy:\n"
+                        + tail(log))
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name} not healthy after {budget:.0f}s: {done.stdout}{done.stderr}"
+                        + ("\n" + tail(log) if log else ""))
+        time.sleep(min(interval, 0.5))
+
+
+def tail(path: Path | None, lines: int = 60) -> str:
+    if path is None or not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class PostgresContainer:
+    """The postgres image's entrypoint on an empty volume, in essence: initdb as
+    POSTGRES_USER with POSTGRES_PASSWORD from a file and scram-sha-256 for TCP (trust on
+    the local socket, as in the image), then a server on the socket only creates
+    POSTGRES_DB (owned by POSTGRES_USER), then the server proper listens on TCP."""
+
+    def __init__(self, root: Path, environment: dict[str, str]) -> None:
+        self.user = environment.get("POSTGRES_USER", "postgres")
+        self.password = environment["POSTGRES_PASSWORD"]
+        self.dbname = environment.get("POSTGRES_DB", self.user)
+        self.data = root / "data"
+        self.socket_dir = root / "run"
+        self.log = root / "postgres.log"
+        self.port = free_port()
+        self.running = False
+        initdb, self.pg_ctl = devenv._pg_bin("initdb"), devenv._pg_bin("pg_ctl")
+        assert initdb and self.pg_ctl, "PostgreSQL server binaries (initdb, pg_ctl) not found"
+        self.initdb = initdb
+
+    def initialise(self) -> None:
+        self.socket_dir.mkdir()
+        pwfile = self.data.parent / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        if os.geteuid() == 0:
+            for path in (self.data.parent, self.socket_dir, pwfile):
+                shutil.chown(path, "postgres")
+        pwfile.chmod(0o600)
+        done = subprocess.run(devenv._as_postgres_user([
+            self.initdb, "-D", str(self.data), "-U", self.user, f"--pwfile={pwfile}",
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync",
+        ]), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        pwfile.unlink()
+
+    def start(self, *, tcp: bool) -> None:
+        listen = "127.0.0.1" if tcp else "''"
+        done = subprocess.run(devenv._as_postgres_user([
+            self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start",
+            "-o", f"-p {self.port} -k {self.socket_dir} -c listen_addresses={listen}"
+                  " -c fsync=off",
+        ]), capture_output=True, text=True, timeout=90)
+        self.running = done.returncode == 0
+        assert self.running, done.stdout + done.stderr + tail(self.log)
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.running:
+            subprocess.run(devenv._as_postgres_user(
+                [self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"]),
+                capture_output=True, timeout=60, check=False)
+            self.running = False
+
+    def create_database(self) -> None:
+        """As the entrypoint does, over the socket as POSTGRES_USER."""
+        conninfo = make_conninfo(host=str(self.socket_dir), port=self.port, user=self.user,
+                                 dbname="postgres")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(self.dbname)))
+
+
+@dataclass
+class Deployment:
+    services: dict[str, dict]
+    root: Path
+    local: Local | None = None
+    postgres: PostgresContainer | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str], cwd: Path = ROOT
+              ) -> tuple[subprocess.Popen[bytes], Path]:
+        log = self.root / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(proc)
+        return proc, log
+
+    def close(self) -> None:
+        for proc in reversed(self.processes):
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(30)
+        if self.postgres is not None:
+            self.postgres.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def deployment() -> Iterator[Deployment]:
+    root = Path(tempfile.mkdtemp(prefix="tally-deploy-"))
+    found = Deployment(compose_services(), root)
+    try:
+        yield found
+    finally:
+        found.close()
+
+
+def test_compose_topology_runs_without_docker(deployment: Deployment):
+    services = deployment.services
+    pg_service, redis_service = services["postgres"], services["redis"]
+    migrate_service, server_service = services["migrate"], services["server"]
+
+    # 1. postgres, as its image initialises an empty volume.
+    postgres = deployment.postgres = PostgresContainer(deployment.root,
+                                                       pg_service["environment"])
+    local = deployment.local = Local(postgres_port=postgres.port,
+                                     postgres_socket_dir=str(postgres.socket_dir),
+                                     redis_port=free_port())
+    postgres.initialise()
+    postgres.start(tcp=False)
+    postgres.create_database()
+    early = run_healthcheck("postgres", pg_service, local)
+    assert early.returncode != 0, (
+        "the postgres health check passes while the image's entrypoint still runs its "
+        "socket-only init server, so migrate would start before PostgreSQL listens on TCP")
+    postgres.stop()
+    postgres.start(tcp=True)
+    wait_healthy("postgres", pg_service, local)
+
+    # 2. redis.
+    argv, env = localize("redis", redis_service["command"],
+                         redis_service.get("environment", {}), local)
+    redis_proc, redis_log = deployment.spawn("redis", argv, env, cwd=deployment.root)
+    wait_healthy("redis", redis_service, local, redis_proc, redis_log)
+
+    # 3. migrate, once postgres is healthy; the server waits for it to succeed.
+    argv, env = localize("migrate", migrate_service["command"],
+                         migrate_service["environment"], local)
+    migrate = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True,
+                             timeout=300)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+
+    # 4. server, until its health check passes.
+    argv, env = localize("server", server_service["command"],
+                         server_service["environment"], local)
+    server, server_log = deployment.spawn("server", argv, env)
+    wait_healthy("server", server_service, local, server, server_log)
+
+    grpc_addr = env["GRPC_ADDR"].replace("0.0.0.0:", "127.0.0.1:")
+    with grpc.insecure_channel(grpc_addr) as channel:
+        booking = booking_pb2_grpc.BookingServiceStub(channel)
+        event = booking.CreateEvent(
+            booking_pb2.CreateEventRequest(name="deploy", total_seats=3), timeout=10)
+        assert event.id > 0 and event.available_seats == 3
+        assert booking.GetEvent(booking_pb2.GetEventRequest(event_id=event.id),
+                                timeout=10).name == "deploy"
+        banner = clicks_pb2_grpc.ClickServiceStub(channel).CreateBanner(
+            clicks_pb2.CreateBannerRequest(name="deploy"), timeout=10)
+        assert banner.id > 0
+        segment = segments_pb2_grpc.SegmentServiceStub(channel).CreateSegment(
+            segments_pb2.CreateSegmentRequest(slug="deploy"), timeout=10)
+        assert segment.segment.slug == "deploy"
+        user = shop_pb2_grpc.UserServiceStub(channel).CreateUser(
+            shop_pb2.CreateUserRequest(username="deploy", email="deploy@example.com"),
+            timeout=10)
+        assert user.id > 0
+
+    # migrate took over the database the image created, and the server logged in over
+    # TCP as tally_app, with the password migrate set (a SCRAM verifier); pg_hba asks
+    # TCP clients for a password.
+    admin_url = env["DATABASE_URL"]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        owner = admin.execute("select pg_get_userbyid(datdba) from pg_database"
+                              " where datname = current_database()").fetchone()[0]
+        app_sessions = admin.execute(
+            "select count(*) from pg_stat_activity"
+            " where usename = 'tally_app' and datname = current_database()"
+            "   and client_addr = '127.0.0.1'").fetchone()[0]
+        verifier = admin.execute(
+            "select rolpassword from pg_authid where rolname = 'tally_app'").fetchone()[0]
+    assert owner == "tally_owner"
+    assert app_sessions > 0
+    assert verifier.startswith("SCRAM-SHA-256$")
+    app_url = env["APP_DATABASE_URL"]
+    with psycopg.connect(app_url) as app:
+        assert app.execute("select current_user").fetchone()[0] == "tally_app"
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(make_conninfo(app_url, password="not-the-password")).close()
+
+    # It used the redis service (GetEvent cached the event there) ...
+    cache = redis.Redis(host="127.0.0.1", port=local.redis_port)
+    try:
+        assert cache.info("keyspace"), "the server wrote nothing to the redis service"
+    finally:
+        cache.close()
+    # ... and serves metrics where METRICS_ADDR says.
+    metrics_addr = env["METRICS_ADDR"].replace("0.0.0.0:", "127.0.0.1:")
+    with urllib.request.urlopen(f"http://{metrics_addr}/metrics", timeout=5) as reply:
+        assert b"tally_rpc_duration_seconds" in reply.read()
+
+    # 5. `docker-compose stop`: the stop signal, then the grace period.
+    stop_signal = getattr(signal, server_service.get("stop_signal", "SIGTERM"))
+    grace = seconds(server_service.get("stop_grace_period"), 10)
+    server.send_signal(stop_signal)
+    try:
+        code = server.wait(grace)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"server still running {grace:.0f}s after {stop_signal.name}:\n"
+                    + tail(server_log))
+    assert code == 0, tail(server_log)
