@@ -28,7 +28,7 @@ import pytest
 import redis
 from psycopg.conninfo import conninfo_to_dict
 
-from server.config import APP_ROLE
+from server.config import APP_ROLE, Settings
 from tests.support import (
     ROOT,
     TEST_REDIS_URL,
@@ -164,7 +164,8 @@ def stage(tmp_path_factory) -> Iterator[Stage]:
         if keys:
             client.delete(*keys)
     client.close()
-    server = ServerProcess(url)
+    # As `make run` starts it: the default rate limit (ServerProcess turns it off) and jobs.
+    server = ServerProcess(url, RATE_LIMIT_MAX=str(Settings.rate_limit_max))
     if port_is_free(50051):
         server.port, server.addr = 50051, README_ADDR
         server.env["GRPC_ADDR"] = README_ADDR
