@@ -1,5 +1,5 @@
 -- job_runs_view: every recorded run of a scheduled job, for psql users (tally_app):
---   select * from tally.job_runs_view where job = 'shop.daily_report'
+--   select * from tally.job_runs_view where job = 'shop.daily_reports'
 --    order by scheduled_for desc limit 10;
 create view tally.job_runs_view as
 select id, job, scheduled_for, started_at, finished_at, outcome, error, runner,
