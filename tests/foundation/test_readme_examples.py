@@ -28,7 +28,7 @@ import pytest
 import redis
 from psycopg.conninfo import conninfo_to_dict
 
-from server.config import APP_ROLE, Settings
+from server.core.config import APP_ROLE, Settings
 from tests.support import (
     ROOT,
     TEST_REDIS_URL,
