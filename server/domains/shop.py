@@ -23,7 +23,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from ..core import errors
+from ..core import db, errors
 from ..core.batching import Batcher
 from ..jobs.job import Job
 
@@ -158,20 +158,21 @@ class UserService(pb_grpc.UserServiceServicer):
         self.redis = app.redis
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
-        row = await self.pool.fetchrow(
-            "select * from shop.create_user($1, $2, $3)", _text("username", request.username),
-            _text("email", request.email), _text("description", _opt(request, "description")))
+        row = await db.fetch_row(
+            self.pool, "select * from shop.create_user($1, $2, $3)",
+            _text("username", request.username), _text("email", request.email),
+            _text("description", _opt(request, "description")))
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
         user_id = request.user_id
         if user_id < 1:  # let SQL say what is wrong, but never cache it
-            return _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
         key = user_key(user_id)
         cached, generation = await self.redis.get(key)
         if cached is not None:
             return pb.User.FromString(base64.b64decode(cached))
-        user = _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+        user = _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
         await self.redis.put(key, _encode(user), generation, USER_TTL_MS)
         return user
 
@@ -183,8 +184,8 @@ class UserService(pb_grpc.UserServiceServicer):
                                     total=rows[0]["total"])
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
-        row = await self.pool.fetchrow(
-            "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
             _text("username", _opt(request, "username")), _text("email", _opt(request, "email")),
             _text("description", _opt(request, "description")))
         await self.redis.invalidate([user_key(request.user_id)])
@@ -197,8 +198,9 @@ class UserService(pb_grpc.UserServiceServicer):
         return pb.DeleteUserResponse()
 
     async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
-        row = await self.pool.fetchrow(
-            "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)", request.user_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)",
+            request.user_id,
             _text("street", request.street), _text("city", request.city),
             _text("state", request.state), _text("zip_code", request.zip_code),
             _text("country", request.country), request.is_primary)
@@ -217,8 +219,8 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
-        row = await self.pool.fetchrow("select * from shop.create_category($1)",
-                                       _text("name", request.name))
+        row = await db.fetch_row(self.pool, "select * from shop.create_category($1)",
+                                 _text("name", request.name))
         return pb.Category(id=row["id"], name=row["name"])
 
     async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
@@ -228,8 +230,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
             categories=[pb.Category(id=r["id"], name=r["name"]) for r in rows])
 
     async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
-        row = await self.pool.fetchrow(
-            "select * from shop.create_product($1, $2, $3, $4, $5)", _text("name", request.name),
+        row = await db.fetch_row(
+            self.pool, "select * from shop.create_product($1, $2, $3, $4, $5)",
+            _text("name", request.name),
             _text("description", _opt(request, "description")), _text("price", request.price),
             request.stock_quantity, request.category_id)
         return _product(row)
@@ -237,14 +240,14 @@ class ProductService(pb_grpc.ProductServiceServicer):
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
         product_id = request.product_id
         if product_id < 1:
-            return _product(await self.pool.fetchrow("select * from shop.get_product($1)",
-                                                     product_id))
+            return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                               product_id))
         key = product_key(product_id)
         cached, generation = await self.redis.get(key)
         if cached is not None:
             return pb.Product.FromString(base64.b64decode(cached))
-        product = _product(await self.pool.fetchrow("select * from shop.get_product($1)",
-                                                    product_id))
+        product = _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                              product_id))
         await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
         return product
 
@@ -261,8 +264,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def UpdateProduct(self, request: pb.UpdateProductRequest, context: Any
                             ) -> pb.Product:
-        row = await self.pool.fetchrow(
-            "select * from shop.update_product($1, $2, $3, $4, $5, $6)", request.product_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6)",
+            request.product_id,
             _text("name", _opt(request, "name")),
             _text("description", _opt(request, "description")),
             _text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
@@ -328,8 +332,8 @@ class OrderService(pb_grpc.OrderServiceServicer):
         return results
 
     async def GetOrder(self, request: pb.GetOrderRequest, context: Any) -> pb.Order:
-        return _order(await self.pool.fetchrow("select * from shop.get_order($1)",
-                                               request.order_id))
+        return _order(await db.fetch_row(self.pool, "select * from shop.get_order($1)",
+                                         request.order_id))
 
     async def ListOrders(self, request: pb.ListOrdersRequest, context: Any
                          ) -> pb.ListOrdersResponse:
@@ -341,9 +345,9 @@ class OrderService(pb_grpc.OrderServiceServicer):
 
     async def UpdateOrderStatus(self, request: pb.UpdateOrderStatusRequest, context: Any
                                 ) -> pb.Order:
-        row = await self.pool.fetchrow("select * from shop.update_order_status($1, $2)",
-                                       request.order_id,
-                                       _status_name(request.status, required=True))
+        row = await db.fetch_row(self.pool, "select * from shop.update_order_status($1, $2)",
+                                 request.order_id,
+                                 _status_name(request.status, required=True))
         order = _order(row)
         if order.status == pb.ORDER_STATUS_CANCELLED:  # the stock came back
             await self.redis.invalidate([product_key(i.product_id) for i in order.items])
