@@ -142,5 +142,5 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server)
+    pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server.as_server())
     return [SERVICE]

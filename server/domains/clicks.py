@@ -166,5 +166,5 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_ClickServiceServicer_to_server(ClickService(app), server)
+    pb_grpc.add_ClickServiceServicer_to_server(ClickService(app), server.as_server())
     return [SERVICE]

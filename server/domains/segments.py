@@ -186,5 +186,5 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server)
+    pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server.as_server())
     return [SERVICE]

@@ -462,8 +462,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_UserServiceServicer_to_server(UserService(app), server)
-    pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server)
-    pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server)
-    pb_grpc.add_ReportServiceServicer_to_server(ReportService(app), server)
+    pb_grpc.add_UserServiceServicer_to_server(UserService(app), server.as_server())
+    pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server.as_server())
+    pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server.as_server())
+    pb_grpc.add_ReportServiceServicer_to_server(ReportService(app), server.as_server())
     return SERVICES
