@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -135,7 +136,7 @@ def _order(r: asyncpg.Record) -> pb.Order:
         created_at=_ts(r["created_at"]), updated_at=_ts(r["updated_at"]))
 
 
-def _status_name(value: int, *, required: bool) -> str | None:
+def _status_name(value: pb.OrderStatus.ValueType, *, required: bool) -> str | None:
     if value == pb.ORDER_STATUS_UNSPECIFIED:
         if required:
             raise errors.invalid_argument("status", "status is required", "STATUS_INVALID")
@@ -410,7 +411,7 @@ class ReportListener:
         for queue in self._queues:
             queue.put_nowait(True)
 
-    def _terminated(self, conn: asyncpg.Connection) -> None:
+    def _terminated(self, conn: object) -> None:
         if conn is not self._conn:
             return  # closed on purpose by unsubscribe
         self._conn = None
@@ -431,7 +432,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
         rows = await self.pool.fetch("select * from shop.get_reports($1)", day)
         return pb.GetReportsResponse(reports=[_report(r) for r in rows])
 
-    async def WatchReports(self, request: pb.WatchReportsRequest, context: Any):
+    async def WatchReports(self, request: pb.WatchReportsRequest, context: Any
+                           ) -> AsyncIterator[pb.ReportSummary]:
         last = request.after_id
         query = "select * from shop.report_summaries_after($1, $2)"
         await self.pool.fetch(query, last, 1)  # validates after_id before subscribing
