@@ -20,7 +20,7 @@ help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and mypy (strict) on server/"
 	@echo "make migrate, make stubs, make stop-local, make clean"
 
 $(VENV)/.installed: pyproject.toml
@@ -61,8 +61,9 @@ test: stubs test-tools
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 
-lint: deps
+lint: stubs
 	$(VENV)/bin/ruff check server clients tests
+	$(VENV)/bin/mypy
 
 compose-check:
 	docker-compose -f docker-compose.yml config -q
@@ -71,4 +72,4 @@ stop-local: deps
 	$(PY) -m server.ops.devenv stop
 
 clean:
-	rm -rf $(GEN) $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(GEN) $(VENV) .pytest_cache .ruff_cache .mypy_cache
