@@ -21,7 +21,7 @@ help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
-	@echo "make lint   - ruff, and buf lint/breaking on proto/ (make lint-proto)"
+	@echo "make lint   - ruff, mypy (strict) on server/, and buf lint/breaking on proto/ (make lint-proto)"
 	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
 
@@ -67,8 +67,9 @@ schema-snapshot: deps services
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 
-lint: deps lint-proto
+lint: stubs lint-proto
 	$(VENV)/bin/ruff check server clients tests
+	$(VENV)/bin/mypy
 
 # buf lint (rules in proto/buf.yaml), then buf breaking against the previous commit's
 # protos; that is skipped, saying so, where there is no previous commit with proto/
@@ -92,4 +93,4 @@ stop-local: deps
 	$(PY) -m server.ops.devenv stop
 
 clean:
-	rm -rf $(GEN) $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(GEN) $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -58,7 +58,8 @@ def _supervise(settings: Settings) -> int:
         for w in workers:
             if w.pid and w.pid not in reaped and not w.is_alive():
                 reaped.add(w.pid)
-                multiprocess.mark_process_dead(w.pid)
+                # prometheus-client leaves this function unannotated
+                multiprocess.mark_process_dead(w.pid)  # type: ignore[no-untyped-call]
                 if not stopping:  # a worker never exits on its own
                     log.error("worker %s exited with %s; stopping the others", w.name,
                               w.exitcode)
@@ -79,14 +80,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--addr", help="listen address (default: GRPC_ADDR)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    changes: dict[str, object] = {}
-    if args.workers is not None:
-        changes["workers"] = max(1, args.workers)
-    if args.no_jobs:
-        changes["jobs"] = False
-    if args.addr:
-        changes["grpc_addr"] = args.addr
-    settings = dataclasses.replace(settings, **changes)
+    settings = dataclasses.replace(
+        settings,
+        workers=settings.workers if args.workers is None else max(1, args.workers),
+        jobs=settings.jobs and not args.no_jobs,
+        grpc_addr=args.addr or settings.grpc_addr,
+    )
 
     from .core import logs
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from .core.config import Settings
 
 
-def run_loop(main: Callable[[], Awaitable[None]]) -> None:
+def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is pinned, but optional
-        asyncio.run(main())  # type: ignore[arg-type]
+        asyncio.run(main())
     else:
-        uvloop.run(main())  # type: ignore[arg-type]
+        uvloop.run(main())
 
 
 def run_worker(settings: Settings, index: int, reuse_port: bool) -> None:

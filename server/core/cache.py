@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -32,6 +32,9 @@ log = logging.getLogger("tally.redis")
 
 GENERATION_TTL_MS = 24 * 3600 * 1000
 MAX_REMEMBERED_INVALIDATIONS = 100_000
+
+_T = TypeVar("_T")
+_D = TypeVar("_D")
 
 _SET_IF_GENERATION = """
 if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
@@ -97,7 +100,7 @@ class RedisStore:
             self._last_warning = now
             log.warning("redis %s failed, serving without it: %r", what, exc)
 
-    async def _call(self, what: str, fn: Callable[[], Awaitable[Any]], default: Any) -> Any:
+    async def _call(self, what: str, fn: Callable[[], Awaitable[_T]], default: _D) -> _T | _D:
         if not self.available:
             return default
         try:
@@ -120,7 +123,9 @@ class RedisStore:
         """The cached value (or None) and the generation to pass to `put`."""
 
         async def fetch() -> tuple[str | None, str]:
-            value, generation = await self.client.mget(key, f"{key}:gen")
+            # decode_responses=True: values come back as str (the stubs allow bytes too)
+            value, generation = cast("list[str | None]",
+                                     await self.client.mget(key, f"{key}:gen"))
             return value, generation or ""
 
         return await self._call("get", fetch, (None, "-"))

@@ -32,6 +32,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
+async def fetch_row(db: asyncpg.Pool | asyncpg.Connection, sql: str, *args: object
+                    ) -> asyncpg.Record:
+    """The row of a SQL function that always returns one (or raises its own error)."""
+    row = await db.fetchrow(sql, *args)
+    if row is None:
+        raise RuntimeError(f"no row returned by: {sql}")
+    return row
+
+
 def record_pool_usage(pool: asyncpg.Pool) -> None:
     size, idle = pool.get_size(), pool.get_idle_size()
     metrics.POOL_CONNECTIONS.labels("in_use").set(size - idle)

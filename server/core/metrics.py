@@ -11,6 +11,7 @@ import logging
 import os
 
 from prometheus_client import (
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -59,10 +60,10 @@ def serve(addr: str) -> None:
     if not addr:
         return
     host, _, port = addr.rpartition(":")
-    registry = None
+    registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    kwargs = {"registry": registry} if registry is not None else {}
-    start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", **kwargs)
+        # prometheus-client leaves this constructor unannotated
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    start_http_server(int(port), addr=host.strip("[]") or "0.0.0.0", registry=registry)
     log.info("metrics on http://%s/metrics", addr)

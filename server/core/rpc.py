@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 from grpc.aio import AbortError
 
 from . import errors, metrics
 from .cache import RedisStore
+
+if TYPE_CHECKING:
+    _Context = grpc.aio.ServicerContext[Any, Any]
+    # types-grpcio describes the method handlers of the sync API; under grpc.aio a unary
+    # behaviour is a coroutine function and a server-streaming one an async generator.
+    _UnaryBehavior = Callable[[Any, _Context], Awaitable[Any]]
+    _StreamBehavior = Callable[[Any, _Context], AsyncIterator[Any]]
 
 log = logging.getLogger("tally.rpc")
 
@@ -46,10 +53,11 @@ class RateLimiter:
     def enabled(self) -> bool:
         return self.max_calls > 0 and self.window_ms > 0
 
-    async def check(self, context: grpc.aio.ServicerContext) -> None:
+    async def check(self, context: _Context) -> None:
         identity = None
         for key, value in context.invocation_metadata() or ():
-            if key == CLIENT_ID_METADATA and value:
+            # str for every key but those ending in -bin (bytes)
+            if key == CLIENT_ID_METADATA and isinstance(value, str) and value:
                 identity = f"id:{value}"
                 break
         if identity is None:
@@ -94,8 +102,8 @@ class Registrar:
                 raise TypeError(f"cannot register {handler!r}: not a service handler")
             self._generic.add(name)
 
-    def add_registered_method_handlers(self, service: str,
-                                       handlers: dict[str, grpc.RpcMethodHandler]) -> None:
+    def add_registered_method_handlers(
+            self, service: str, handlers: dict[str, grpc.RpcMethodHandler[Any, Any]]) -> None:
         wrapped = {name: self._wrap(service, name, handler)
                    for name, handler in handlers.items()}
         self._server.add_generic_rpc_handlers(
@@ -103,13 +111,21 @@ class Registrar:
         self._server.add_registered_method_handlers(service, wrapped)
         self._registered.add(service)
 
+    def as_server(self) -> grpc.aio.Server:
+        """This registrar, as the type the generated `add_*Servicer_to_server` take.
+
+        They call only `add_generic_rpc_handlers` and `add_registered_method_handlers`,
+        which this class implements; their stubs ask for a whole server.
+        """
+        return cast(grpc.aio.Server, self)
+
     def check(self) -> None:
         missing = self._generic - self._registered
         if missing:
             raise RuntimeError(f"services registered without method handlers: {sorted(missing)}")
 
-    def _wrap(self, service: str, name: str, handler: grpc.RpcMethodHandler
-              ) -> grpc.RpcMethodHandler:
+    def _wrap(self, service: str, name: str, handler: grpc.RpcMethodHandler[Any, Any]
+              ) -> grpc.RpcMethodHandler[Any, Any]:
         label = f"{service.rsplit('.', 1)[-1]}.{name}"
         limiter = self._limiter if service in self._limited else None
         counters: dict[grpc.StatusCode, Any] = {}
@@ -126,8 +142,7 @@ class Registrar:
                 log.debug("rpc", extra={"rpc": label, "code": code.name,
                                         "ms": round(elapsed * 1000, 2)})
 
-        async def fail(context: grpc.aio.ServicerContext, exc: BaseException,
-                       started: float) -> None:
+        async def fail(context: _Context, exc: BaseException, started: float) -> None:
             err = errors.to_rpc_error(exc)
             count(err.code, started)
             level = logging.ERROR if err.code in _SERVER_FAULTS else logging.WARNING
@@ -137,9 +152,9 @@ class Registrar:
             await context.abort_with_status(err.to_status())
 
         if handler.unary_unary is not None:
-            behavior = handler.unary_unary
+            behavior = cast("_UnaryBehavior", handler.unary_unary)
 
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def unary_unary(request: Any, context: _Context) -> Any:
                 started = time.perf_counter()
                 try:
                     if limiter is not None:
@@ -156,9 +171,9 @@ class Registrar:
                 unary_unary, handler.request_deserializer, handler.response_serializer)
 
         if handler.unary_stream is not None:
-            stream_behavior = handler.unary_stream
+            stream_behavior = cast("_StreamBehavior", handler.unary_stream)
 
-            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async def unary_stream(request: Any, context: _Context) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
                     if limiter is not None:

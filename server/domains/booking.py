@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from ..core import errors, paging
+from ..core import db, errors, paging
 from ..core.batching import Batcher
 
 if TYPE_CHECKING:
@@ -53,21 +53,21 @@ class BookingService(pb_grpc.BookingServiceServicer):
             "booking.reserve_seats", self._reserve_batch)
 
     async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
-        row = await self.pool.fetchrow("select * from booking.create_event($1, $2)",
-                                       _no_nul("name", request.name), request.total_seats)
+        row = await db.fetch_row(self.pool, "select * from booking.create_event($1, $2)",
+                                 _no_nul("name", request.name), request.total_seats)
         return _event(row)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
         event_id = request.event_id
         if event_id < 1:  # let SQL say what is wrong, but never cache it
-            row = await self.pool.fetchrow("select * from booking.get_event($1)", event_id)
+            row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
             return _event(row)
         key = event_key(event_id)
         cached, generation = await self.redis.get(key)
         if cached is not None:
             name, total, available = json.loads(cached)
             return pb.Event(id=event_id, name=name, total_seats=total, available_seats=available)
-        row = await self.pool.fetchrow("select * from booking.get_event($1)", event_id)
+        row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
         value = json.dumps([row["name"], row["total_seats"], row["available_seats"]])
         await self.redis.put(key, value, generation, self.cache_ttl_ms)
         return _event(row)
@@ -116,8 +116,8 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def GetBooking(self, request: pb.GetBookingRequest, context: Any
                          ) -> pb.GetBookingResponse:
-        row = await self.pool.fetchrow("select * from booking.get_booking($1)",
-                                       request.booking_id)
+        row = await db.fetch_row(self.pool, "select * from booking.get_booking($1)",
+                                 request.booking_id)
         return pb.GetBookingResponse(
             booking=pb.Booking(id=row["id"], event_id=row["event_id"], user_id=row["user_id"],
                                created_at=_timestamp(row["created_at"])),
@@ -135,12 +135,12 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def GetUserBookingStats(self, request: pb.GetUserBookingStatsRequest, context: Any
                                   ) -> pb.UserBookingStats:
-        row = await self.pool.fetchrow("select * from booking.user_booking_stats($1)",
-                                       _no_nul("user_id", request.user_id))
+        row = await db.fetch_row(self.pool, "select * from booking.user_booking_stats($1)",
+                                 _no_nul("user_id", request.user_id))
         return pb.UserBookingStats(user_id=row["user_id"], bookings_count=row["bookings_count"])
 
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server)
+    pb_grpc.add_BookingServiceServicer_to_server(BookingService(app), server.as_server())
     return [SERVICE]

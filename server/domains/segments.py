@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from ..core import errors
+from ..core import db, errors
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any
                          ) -> pb.CreateUserResponse:
-        row = await self.pool.fetchrow("select * from segments.create_user($1)",
-                                       request.user_id)
+        row = await db.fetch_row(self.pool, "select * from segments.create_user($1)",
+                                 request.user_id)
         return pb.CreateUserResponse(
             user=pb.User(user_id=row["user_id"], created_at=_timestamp(row["created_at"])),
             created=row["created"])
@@ -90,8 +90,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     async def CreateSegment(self, request: pb.CreateSegmentRequest, context: Any
                             ) -> pb.CreateSegmentResponse:
         percent = _percent(request.auto_percent) if request.HasField("auto_percent") else None
-        row = await self.pool.fetchrow("select * from segments.create_segment($1, $2)",
-                                       _no_nul("slug", request.slug), percent)
+        row = await db.fetch_row(self.pool, "select * from segments.create_segment($1, $2)",
+                                 _no_nul("slug", request.slug), percent)
         return pb.CreateSegmentResponse(
             segment=pb.Segment(id=row["id"], slug=row["slug"],
                                auto_percent=_percent_text(row["auto_percent"]),
@@ -186,5 +186,5 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server)
+    pb_grpc.add_SegmentServiceServicer_to_server(SegmentService(app), server.as_server())
     return [SERVICE]

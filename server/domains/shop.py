@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from ..core import errors
+from ..core import db, errors
 from ..core.batching import Batcher
 from ..jobs.job import Job
 
@@ -135,7 +136,7 @@ def _order(r: asyncpg.Record) -> pb.Order:
         created_at=_ts(r["created_at"]), updated_at=_ts(r["updated_at"]))
 
 
-def _status_name(value: int, *, required: bool) -> str | None:
+def _status_name(value: pb.OrderStatus.ValueType, *, required: bool) -> str | None:
     if value == pb.ORDER_STATUS_UNSPECIFIED:
         if required:
             raise errors.invalid_argument("status", "status is required", "STATUS_INVALID")
@@ -158,20 +159,21 @@ class UserService(pb_grpc.UserServiceServicer):
         self.redis = app.redis
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
-        row = await self.pool.fetchrow(
-            "select * from shop.create_user($1, $2, $3)", _text("username", request.username),
-            _text("email", request.email), _text("description", _opt(request, "description")))
+        row = await db.fetch_row(
+            self.pool, "select * from shop.create_user($1, $2, $3)",
+            _text("username", request.username), _text("email", request.email),
+            _text("description", _opt(request, "description")))
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
         user_id = request.user_id
         if user_id < 1:  # let SQL say what is wrong, but never cache it
-            return _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
         key = user_key(user_id)
         cached, generation = await self.redis.get(key)
         if cached is not None:
             return pb.User.FromString(base64.b64decode(cached))
-        user = _user(await self.pool.fetchrow("select * from shop.get_user($1)", user_id))
+        user = _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
         await self.redis.put(key, _encode(user), generation, USER_TTL_MS)
         return user
 
@@ -183,8 +185,8 @@ class UserService(pb_grpc.UserServiceServicer):
                                     total=rows[0]["total"])
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
-        row = await self.pool.fetchrow(
-            "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
             _text("username", _opt(request, "username")), _text("email", _opt(request, "email")),
             _text("description", _opt(request, "description")))
         await self.redis.invalidate([user_key(request.user_id)])
@@ -197,8 +199,9 @@ class UserService(pb_grpc.UserServiceServicer):
         return pb.DeleteUserResponse()
 
     async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
-        row = await self.pool.fetchrow(
-            "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)", request.user_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)",
+            request.user_id,
             _text("street", request.street), _text("city", request.city),
             _text("state", request.state), _text("zip_code", request.zip_code),
             _text("country", request.country), request.is_primary)
@@ -217,8 +220,8 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
-        row = await self.pool.fetchrow("select * from shop.create_category($1)",
-                                       _text("name", request.name))
+        row = await db.fetch_row(self.pool, "select * from shop.create_category($1)",
+                                 _text("name", request.name))
         return pb.Category(id=row["id"], name=row["name"])
 
     async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
@@ -228,8 +231,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
             categories=[pb.Category(id=r["id"], name=r["name"]) for r in rows])
 
     async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
-        row = await self.pool.fetchrow(
-            "select * from shop.create_product($1, $2, $3, $4, $5)", _text("name", request.name),
+        row = await db.fetch_row(
+            self.pool, "select * from shop.create_product($1, $2, $3, $4, $5)",
+            _text("name", request.name),
             _text("description", _opt(request, "description")), _text("price", request.price),
             request.stock_quantity, request.category_id)
         return _product(row)
@@ -237,14 +241,14 @@ class ProductService(pb_grpc.ProductServiceServicer):
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
         product_id = request.product_id
         if product_id < 1:
-            return _product(await self.pool.fetchrow("select * from shop.get_product($1)",
-                                                     product_id))
+            return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                               product_id))
         key = product_key(product_id)
         cached, generation = await self.redis.get(key)
         if cached is not None:
             return pb.Product.FromString(base64.b64decode(cached))
-        product = _product(await self.pool.fetchrow("select * from shop.get_product($1)",
-                                                    product_id))
+        product = _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                              product_id))
         await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
         return product
 
@@ -261,8 +265,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def UpdateProduct(self, request: pb.UpdateProductRequest, context: Any
                             ) -> pb.Product:
-        row = await self.pool.fetchrow(
-            "select * from shop.update_product($1, $2, $3, $4, $5, $6)", request.product_id,
+        row = await db.fetch_row(
+            self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6)",
+            request.product_id,
             _text("name", _opt(request, "name")),
             _text("description", _opt(request, "description")),
             _text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
@@ -328,8 +333,8 @@ class OrderService(pb_grpc.OrderServiceServicer):
         return results
 
     async def GetOrder(self, request: pb.GetOrderRequest, context: Any) -> pb.Order:
-        return _order(await self.pool.fetchrow("select * from shop.get_order($1)",
-                                               request.order_id))
+        return _order(await db.fetch_row(self.pool, "select * from shop.get_order($1)",
+                                         request.order_id))
 
     async def ListOrders(self, request: pb.ListOrdersRequest, context: Any
                          ) -> pb.ListOrdersResponse:
@@ -341,9 +346,9 @@ class OrderService(pb_grpc.OrderServiceServicer):
 
     async def UpdateOrderStatus(self, request: pb.UpdateOrderStatusRequest, context: Any
                                 ) -> pb.Order:
-        row = await self.pool.fetchrow("select * from shop.update_order_status($1, $2)",
-                                       request.order_id,
-                                       _status_name(request.status, required=True))
+        row = await db.fetch_row(self.pool, "select * from shop.update_order_status($1, $2)",
+                                 request.order_id,
+                                 _status_name(request.status, required=True))
         order = _order(row)
         if order.status == pb.ORDER_STATUS_CANCELLED:  # the stock came back
             await self.redis.invalidate([product_key(i.product_id) for i in order.items])
@@ -406,7 +411,7 @@ class ReportListener:
         for queue in self._queues:
             queue.put_nowait(True)
 
-    def _terminated(self, conn: asyncpg.Connection) -> None:
+    def _terminated(self, conn: object) -> None:
         if conn is not self._conn:
             return  # closed on purpose by unsubscribe
         self._conn = None
@@ -427,7 +432,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
         rows = await self.pool.fetch("select * from shop.get_reports($1)", day)
         return pb.GetReportsResponse(reports=[_report(r) for r in rows])
 
-    async def WatchReports(self, request: pb.WatchReportsRequest, context: Any):
+    async def WatchReports(self, request: pb.WatchReportsRequest, context: Any
+                           ) -> AsyncIterator[pb.ReportSummary]:
         last = request.after_id
         query = "select * from shop.report_summaries_after($1, $2)"
         await self.pool.fetch(query, last, 1)  # validates after_id before subscribing
@@ -458,8 +464,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
 
 
 def add_services(server: Registrar, app: App) -> list[str]:
-    pb_grpc.add_UserServiceServicer_to_server(UserService(app), server)
-    pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server)
-    pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server)
-    pb_grpc.add_ReportServiceServicer_to_server(ReportService(app), server)
+    pb_grpc.add_UserServiceServicer_to_server(UserService(app), server.as_server())
+    pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server.as_server())
+    pb_grpc.add_OrderServiceServicer_to_server(OrderService(app), server.as_server())
+    pb_grpc.add_ReportServiceServicer_to_server(ReportService(app), server.as_server())
     return SERVICES

@@ -127,7 +127,10 @@ def _apt_install(packages: list[str]) -> None:
 
 def ensure_test_tools(url: str) -> None:
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
-        major = int(conn.execute("show server_version_num").fetchone()[0]) // 10000
+        version = conn.execute("show server_version_num").fetchone()
+        if version is None:
+            raise RuntimeError("show server_version_num returned no row")
+        major = int(version[0]) // 10000
         available = {r[0] for r in conn.execute(
             "select name from pg_available_extensions"
             " where name in ('pgtap', 'plpgsql_check')")}

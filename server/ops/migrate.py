@@ -65,7 +65,8 @@ def bootstrap(database_url: str) -> None:
     and CREATEROLE (a managed PostgreSQL's admin).
     """
     params = conninfo_to_dict(database_url)
-    dbname = params.get("dbname") or "postgres"
+    # Typed str | int, but every value parsed from a connection string is a str.
+    dbname = str(params.get("dbname") or "postgres")
     with psycopg.connect(_maintenance(database_url), autocommit=True) as conn:
         # Roles are cluster-wide and several migrators may race: tolerate "already exists".
         conn.execute(
@@ -80,8 +81,11 @@ def bootstrap(database_url: str) -> None:
                 """
             ).format(owner=sql.Identifier(OWNER_ROLE), app=sql.Identifier(APP_ROLE))
         )
-        is_super = conn.execute("select rolsuper from pg_roles where rolname = current_user")
-        if not is_super.fetchone()[0]:
+        role = conn.execute(
+            "select rolsuper from pg_roles where rolname = current_user").fetchone()
+        if role is None:
+            raise RuntimeError("the current user has no row in pg_roles")
+        if not role[0]:
             # A non-superuser admin acts through membership in the owner role.
             conn.execute(sql.SQL("grant {} to current_user").format(sql.Identifier(OWNER_ROLE)))
         owner = conn.execute(
