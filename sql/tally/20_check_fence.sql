@@ -3,7 +3,7 @@
 -- protects; the fence row stays locked until that transaction ends, so a newer holder
 -- waits for it and then wins. The same token may be presented again (one holder, several
 -- transactions); a lower one raises TLFP1 STALE_FENCING_TOKEN. Returns the token.
---   select tally.check_fence('job:shop.daily_report', 1732331234567890);
+--   select tally.check_fence('job:shop.daily_reports', 1732331234567890);
 create function tally.check_fence(p_name text, p_token bigint)
 returns bigint
 language plpgsql
@@ -34,4 +34,4 @@ begin
 end
 $fn$;
 
-grant execute on function tally.check_fence(text, bigint) to tally_app;
+grant execute on function tally.check_fence(text, bigint) to tally_jobs;
