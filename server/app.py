@@ -113,7 +113,7 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     await server.start()
     watcher = app.spawn(_watch_health(app, health, names), "health")
     if settings.jobs and worker_index == 0:  # one runner per replica (--no-jobs: none)
-        jobrunner.start(app, DOMAINS)
+        await jobrunner.start(app, DOMAINS)
     log.info("serving", extra={"addr": settings.grpc_addr, "services": names,
                                "worker": worker_index})
 

@@ -2088,6 +2088,12 @@ begin
     if p_day is null then
         perform tally.raise_error('TLIA1', 'DAY_INVALID', 'day is required', 'day');
     end if;
+    -- A summary is final once written: a day still going on would be frozen incomplete.
+    if p_day >= (clock_timestamp() at time zone 'UTC')::date then
+        perform tally.raise_error('TLFP1', 'DAY_NOT_ENDED',
+            format('%s has not ended yet (UTC): its report can be generated from %s 00:00 UTC',
+                   p_day, p_day + 1), 'day');
+    end if;
     perform pg_advisory_xact_lock(hashtext('shop.generate_daily_reports'));
     if not exists (select 1 from shop.report_outbox b where b.report_date = p_day) then
         insert into shop.reports (report_at, order_id, count_product)
@@ -3623,24 +3629,28 @@ GRANT USAGE ON SCHEMA booking TO tally_app;
 --
 
 GRANT USAGE ON SCHEMA clicks TO tally_app;
+GRANT USAGE ON SCHEMA clicks TO tally_jobs;
 
 --
 -- Name: SCHEMA segments; Type: ACL; Schema: -; Owner: tally_owner
 --
 
 GRANT USAGE ON SCHEMA segments TO tally_app;
+GRANT USAGE ON SCHEMA segments TO tally_jobs;
 
 --
 -- Name: SCHEMA shop; Type: ACL; Schema: -; Owner: tally_owner
 --
 
 GRANT USAGE ON SCHEMA shop TO tally_app;
+GRANT USAGE ON SCHEMA shop TO tally_jobs;
 
 --
 -- Name: SCHEMA tally; Type: ACL; Schema: -; Owner: tally_owner
 --
 
 GRANT USAGE ON SCHEMA tally TO tally_app;
+GRANT USAGE ON SCHEMA tally TO tally_jobs;
 
 --
 -- Name: FUNCTION cancel_booking(p_booking_id bigint); Type: ACL; Schema: booking; Owner: tally_owner
@@ -3737,7 +3747,7 @@ GRANT ALL ON FUNCTION clicks.list_banners(p_after_id bigint, p_page_size integer
 --
 
 REVOKE ALL ON FUNCTION clicks.maintain_partitions(p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION clicks.maintain_partitions(p_at timestamp with time zone) TO tally_app;
+GRANT ALL ON FUNCTION clicks.maintain_partitions(p_at timestamp with time zone) TO tally_jobs;
 
 --
 -- Name: FUNCTION record_click(p_banner_id bigint); Type: ACL; Schema: clicks; Owner: tally_owner
@@ -3829,7 +3839,7 @@ GRANT ALL ON FUNCTION segments.delete_user(p_user_id bigint) TO tally_app;
 --
 
 REVOKE ALL ON FUNCTION segments.expire_memberships(p_scheduled_at timestamp with time zone, p_max_users integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.expire_memberships(p_scheduled_at timestamp with time zone, p_max_users integer) TO tally_app;
+GRANT ALL ON FUNCTION segments.expire_memberships(p_scheduled_at timestamp with time zone, p_max_users integer) TO tally_jobs;
 
 --
 -- Name: FUNCTION export_history(p_year integer, p_month integer, p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
@@ -3949,14 +3959,14 @@ GRANT ALL ON FUNCTION shop.delete_user(p_user_id bigint) TO tally_app;
 --
 
 REVOKE ALL ON FUNCTION shop.fold_statistics() FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.fold_statistics() TO tally_app;
+GRANT ALL ON FUNCTION shop.fold_statistics() TO tally_jobs;
 
 --
 -- Name: FUNCTION generate_daily_reports(p_day date); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION shop.generate_daily_reports(p_day date) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.generate_daily_reports(p_day date) TO tally_app;
+GRANT ALL ON FUNCTION shop.generate_daily_reports(p_day date) TO tally_jobs;
 
 --
 -- Name: FUNCTION get_order(p_order_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4067,28 +4077,28 @@ GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_emai
 --
 
 REVOKE ALL ON FUNCTION tally.begin_job_run(p_job text, p_scheduled_for timestamp with time zone, p_runner text) FROM PUBLIC;
-GRANT ALL ON FUNCTION tally.begin_job_run(p_job text, p_scheduled_for timestamp with time zone, p_runner text) TO tally_app;
+GRANT ALL ON FUNCTION tally.begin_job_run(p_job text, p_scheduled_for timestamp with time zone, p_runner text) TO tally_jobs;
 
 --
 -- Name: FUNCTION check_fence(p_name text, p_token bigint); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) TO tally_app;
+GRANT ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) TO tally_jobs;
 
 --
 -- Name: FUNCTION finish_job_run(p_id bigint); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION tally.finish_job_run(p_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION tally.finish_job_run(p_id bigint) TO tally_app;
+GRANT ALL ON FUNCTION tally.finish_job_run(p_id bigint) TO tally_jobs;
 
 --
 -- Name: FUNCTION last_job_success(p_job text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION tally.last_job_success(p_job text) FROM PUBLIC;
-GRANT ALL ON FUNCTION tally.last_job_success(p_job text) TO tally_app;
+GRANT ALL ON FUNCTION tally.last_job_success(p_job text) TO tally_jobs;
 
 --
 -- Name: FUNCTION raise_error(p_sqlstate text, p_reason text, p_message text, p_field text); Type: ACL; Schema: tally; Owner: tally_owner
@@ -4101,7 +4111,7 @@ REVOKE ALL ON FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_messa
 --
 
 REVOKE ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) FROM PUBLIC;
-GRANT ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) TO tally_app;
+GRANT ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) TO tally_jobs;
 
 --
 -- Name: TABLE statistics; Type: ACL; Schema: shop; Owner: tally_owner
@@ -4113,7 +4123,7 @@ GRANT SELECT ON TABLE shop.statistics TO tally_app;
 -- Name: TABLE job_runs_view; Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-GRANT SELECT ON TABLE tally.job_runs_view TO tally_app;
+GRANT SELECT ON TABLE tally.job_runs_view TO tally_jobs;
 
 --
 -- Name: DEFAULT PRIVILEGES FOR FUNCTIONS; Type: DEFAULT ACL; Schema: -; Owner: tally_owner

@@ -14,6 +14,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # and SELECT published views.
 OWNER_ROLE = "tally_owner"
 APP_ROLE = "tally_app"
+# The job runner's login role: the job and maintenance functions (fencing, job-run records,
+# partition maintenance, report generation, statistics folds, expiry sweeps) and nothing
+# else. Operators run those by hand through the NOLOGIN role OPERATOR_ROLE, which is a
+# member of it; grant OPERATOR_ROLE to a person's own login role.
+JOBS_ROLE = "tally_jobs"
+OPERATOR_ROLE = "tally_operator"
 
 
 def with_user(url: str, user: str) -> str:
@@ -65,6 +71,8 @@ def _bool(name: str, default: bool) -> bool:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     app_database_url: str = field(default_factory=lambda: with_user(DEFAULT_DATABASE_URL, APP_ROLE))
+    jobs_database_url: str = field(
+        default_factory=lambda: with_user(DEFAULT_DATABASE_URL, JOBS_ROLE))
     redis_url: str = DEFAULT_REDIS_URL
     grpc_addr: str = "127.0.0.1:50051"
     metrics_addr: str = "127.0.0.1:9464"
@@ -88,6 +96,8 @@ class Settings:
         return cls(
             database_url=database_url,
             app_database_url=env.get("APP_DATABASE_URL") or with_user(database_url, APP_ROLE),
+            jobs_database_url=(env.get("JOBS_DATABASE_URL")
+                               or with_user(database_url, JOBS_ROLE)),
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             grpc_addr=env.get("GRPC_ADDR") or "127.0.0.1:50051",
             metrics_addr=env.get("METRICS_ADDR", "127.0.0.1:9464"),

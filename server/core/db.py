@@ -8,15 +8,17 @@ from . import metrics
 from .config import Settings
 
 
-async def create_pool(settings: Settings) -> asyncpg.Pool:
+async def create_pool(settings: Settings, *, url: str | None = None, size: int | None = None,
+                      name: str = "tally-server") -> asyncpg.Pool:
+    """The RPC path's pool (as the application role), or with `url` another role's."""
     # A small pool: PostgreSQL does its best work with few busy connections, and the
     # batchers put many concurrent calls into one statement anyway.
     return await asyncpg.create_pool(
-        settings.app_database_url,
-        min_size=settings.db_pool_size,
-        max_size=settings.db_pool_size,
+        url or settings.app_database_url,
+        min_size=size or settings.db_pool_size,
+        max_size=size or settings.db_pool_size,
         command_timeout=30,
-        server_settings={"application_name": "tally-server"},
+        server_settings={"application_name": name},
         reset=_keep_session,
     )
 

@@ -95,7 +95,7 @@ def default_runner_id() -> str:
 
 
 class JobRunner:
-    """Runs `jobs` until stop() (or cancellation). `pool` works as tally_app."""
+    """Runs `jobs` until stop() (or cancellation). `pool` works as tally_jobs."""
 
     def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, jobs: Sequence[Job], *,
                  runner_id: str | None = None, lock_ttl: float = 30.0,
@@ -260,17 +260,22 @@ class JobRunner:
         self._tasks.clear()
 
 
-def start(app: App, domains: Iterable[ModuleType]) -> JobRunner:
+async def start(app: App, domains: Iterable[ModuleType]) -> JobRunner:
     """Start the runner for every domain's JOBS inside a server; it stops (letting a run
     in progress finish within the grace period) when the server shuts down."""
     client = aioredis.Redis.from_url(app.settings.redis_url, socket_timeout=2.0,
                                      socket_connect_timeout=2.0, health_check_interval=30)
-    runner = JobRunner(app.pool, client, collect_jobs(domains))
+    # The jobs' own role and pool: the RPC path's role may not run job functions.
+    # min_size=0: a server starts even while PostgreSQL is down; runs retry as usual.
+    pool = await asyncpg.create_pool(app.settings.jobs_database_url, min_size=0, max_size=2,
+                                     server_settings={"application_name": "tally-jobs"})
+    runner = JobRunner(pool, client, collect_jobs(domains))
     runner.start()
 
     async def stop() -> None:
         await runner.stop(app.settings.grace_seconds)
         await client.aclose()
+        await pool.close()
 
     app.on_shutdown(stop)
     return runner

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ..core.config import APP_ROLE, OWNER_ROLE, Settings
+from ..core.config import APP_ROLE, JOBS_ROLE, OPERATOR_ROLE, OWNER_ROLE, Settings
 
 log = logging.getLogger("tally.migrate")
 
@@ -77,10 +77,18 @@ def bootstrap(database_url: str) -> None:
                   exception when duplicate_object or unique_violation then null; end;
                   begin create role {app} login;
                   exception when duplicate_object or unique_violation then null; end;
+                  begin create role {jobs} login;
+                  exception when duplicate_object or unique_violation then null; end;
+                  begin create role {operator} nologin;
+                  exception when duplicate_object or unique_violation then null; end;
                 end $boot$
                 """
-            ).format(owner=sql.Identifier(OWNER_ROLE), app=sql.Identifier(APP_ROLE))
+            ).format(owner=sql.Identifier(OWNER_ROLE), app=sql.Identifier(APP_ROLE),
+                     jobs=sql.Identifier(JOBS_ROLE), operator=sql.Identifier(OPERATOR_ROLE))
         )
+        # An operator may do by hand what the job runner does, and nothing more.
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(JOBS_ROLE),
+                                                      sql.Identifier(OPERATOR_ROLE)))
         role = conn.execute(
             "select rolsuper from pg_roles where rolname = current_user").fetchone()
         if role is None:
@@ -117,15 +125,22 @@ def bootstrap(database_url: str) -> None:
             log.info("database %s was owned by %s; now owned by %s", dbname, owner[0],
                      OWNER_ROLE)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("grant connect, temporary on database {} to {}").format(
-                sql.Identifier(dbname), sql.Identifier(APP_ROLE)
-            )
-        )
-        password = os.environ.get("TALLY_APP_PASSWORD")
-        if password:  # where the server connects with a password (docker-compose)
-            conn.execute(sql.SQL("alter role {} password {}").format(
-                sql.Identifier(APP_ROLE), sql.Literal(password)))
+        # Only tally's login roles may connect. psql users (tally_app) may stage data in
+        # temporary tables; the job runner needs none.
+        database = sql.Identifier(dbname)
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public")
+                     .format(database))
+        conn.execute(sql.SQL("grant connect, temporary on database {} to {}").format(
+            database, sql.Identifier(APP_ROLE)))
+        conn.execute(sql.SQL("grant connect on database {} to {}").format(
+            database, sql.Identifier(JOBS_ROLE)))
+        # Where the server logs in with passwords (docker-compose), set them.
+        for login, variable in ((APP_ROLE, "TALLY_APP_PASSWORD"),
+                                (JOBS_ROLE, "TALLY_JOBS_PASSWORD")):
+            password = os.environ.get(variable)
+            if password:
+                conn.execute(sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(login), sql.Literal(password)))
 
 
 def _yoyo_uri(database_url: str) -> str:

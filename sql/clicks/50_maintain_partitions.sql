@@ -90,4 +90,4 @@ begin
 end
 $fn$;
 
-grant execute on function clicks.maintain_partitions(timestamptz) to tally_app;
+grant execute on function clicks.maintain_partitions(timestamptz) to tally_jobs;

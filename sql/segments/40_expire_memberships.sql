@@ -41,4 +41,4 @@ begin
 end
 $fn$;
 
-grant execute on function segments.expire_memberships(timestamptz, integer) to tally_app;
+grant execute on function segments.expire_memberships(timestamptz, integer) to tally_jobs;

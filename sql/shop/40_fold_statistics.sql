@@ -26,4 +26,4 @@ as $fn$
     select count(*) from moved;
 $fn$;
 
-grant execute on function shop.fold_statistics() to tally_app;
+grant execute on function shop.fold_statistics() to tally_jobs;

@@ -5,7 +5,8 @@
 -- Idempotent: a day already summarised gets nothing new (unique keys, ON CONFLICT DO
 -- NOTHING); returns the day's outbox row and whether this call created it.
 -- Runs are serialised by an advisory lock, so outbox ids are committed in id order and a
--- subscriber resuming "after id N" can never skip a summary. TLIA1 DAY_INVALID (null).
+-- subscriber resuming "after id N" can never skip a summary. TLIA1 DAY_INVALID (null),
+-- TLFP1 DAY_NOT_ENDED (today or a later UTC day: its summary would be incomplete).
 create function shop.generate_daily_reports(p_day date)
 returns table (outbox_id bigint, report_date date, reports_count integer, created boolean)
 language plpgsql
@@ -17,6 +18,12 @@ declare
 begin
     if p_day is null then
         perform tally.raise_error('TLIA1', 'DAY_INVALID', 'day is required', 'day');
+    end if;
+    -- A summary is final once written: a day still going on would be frozen incomplete.
+    if p_day >= (clock_timestamp() at time zone 'UTC')::date then
+        perform tally.raise_error('TLFP1', 'DAY_NOT_ENDED',
+            format('%s has not ended yet (UTC): its report can be generated from %s 00:00 UTC',
+                   p_day, p_day + 1), 'day');
     end if;
     perform pg_advisory_xact_lock(hashtext('shop.generate_daily_reports'));
     if not exists (select 1 from shop.report_outbox b where b.report_date = p_day) then
@@ -47,4 +54,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.generate_daily_reports(date) to tally_app;
+grant execute on function shop.generate_daily_reports(date) to tally_jobs;

@@ -34,4 +34,4 @@ begin
 end
 $fn$;
 
-grant execute on function tally.check_fence(text, bigint) to tally_app;
+grant execute on function tally.check_fence(text, bigint) to tally_jobs;

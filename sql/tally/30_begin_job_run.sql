@@ -24,4 +24,4 @@ begin
 end
 $fn$;
 
-grant execute on function tally.begin_job_run(text, timestamptz, text) to tally_app;
+grant execute on function tally.begin_job_run(text, timestamptz, text) to tally_jobs;

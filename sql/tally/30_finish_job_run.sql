@@ -19,4 +19,4 @@ begin
 end
 $fn$;
 
-grant execute on function tally.finish_job_run(bigint) to tally_app;
+grant execute on function tally.finish_job_run(bigint) to tally_jobs;

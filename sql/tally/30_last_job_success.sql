@@ -10,4 +10,4 @@ as $fn$
     select max(scheduled_for) from tally.job_runs where job = p_job and outcome = 'succeeded';
 $fn$;
 
-grant execute on function tally.last_job_success(text) to tally_app;
+grant execute on function tally.last_job_success(text) to tally_jobs;

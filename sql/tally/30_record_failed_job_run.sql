@@ -16,4 +16,4 @@ as $fn$
 $fn$;
 
 grant execute on function tally.record_failed_job_run(text, timestamptz, timestamptz, text, text)
-    to tally_app;
+    to tally_jobs;

@@ -1,4 +1,4 @@
-"""The clicks job declarations run as the server runs them: as tally_app, $1 = the
+"""The clicks job declarations run as the server runs them: as tally_jobs, $1 = the
 scheduled time, idempotent."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from server.core.config import APP_ROLE, with_user
+from server.core.config import JOBS_ROLE, with_user
 from server.domains import clicks
 
 
@@ -15,7 +15,7 @@ async def test_jobs_run_as_the_app_role_and_are_idempotent(database_url, admin_d
     assert [job.name for job in clicks.JOBS] == ["clicks.maintain_partitions"]
     job = clicks.JOBS[0]
     at = datetime.now(UTC) + timedelta(days=2)  # two new days ahead to create
-    conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
+    conn = await asyncpg.connect(with_user(database_url, JOBS_ROLE))
     try:
         assert await conn.fetchval(job.sql, at) >= 2
         assert await conn.fetchval(job.sql, at) == 0  # same scheduled time: nothing to do

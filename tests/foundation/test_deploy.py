@@ -321,6 +321,7 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
     # 3. migrate, once postgres is healthy; the server waits for it to succeed.
     argv, env = localize("migrate", migrate_service["command"],
                          migrate_service["environment"], local)
+    admin_url = env["DATABASE_URL"]
     migrate = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True,
                              timeout=300)
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
@@ -352,8 +353,8 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
 
     # migrate took over the database the image created, and the server logged in over
     # TCP as tally_app, with the password migrate set (a SCRAM verifier); pg_hba asks
-    # TCP clients for a password.
-    admin_url = env["DATABASE_URL"]
+    # TCP clients for a password. The admin's credentials are migrate's alone.
+    assert "DATABASE_URL" not in env, "the server needs no admin credentials"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         owner = admin.execute("select pg_get_userbyid(datdba) from pg_database"
                               " where datname = current_database()").fetchone()[0]
@@ -371,6 +372,23 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
         assert app.execute("select current_user").fetchone()[0] == "tally_app"
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(make_conninfo(app_url, password="not-the-password")).close()
+
+    # The job runner logged in as tally_jobs, with its own password: the daily report's
+    # catch-up runs at start-up, and its runs are recorded.
+    deadline = time.monotonic() + 30
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        while True:
+            runs = admin.execute("select count(*) from tally.job_runs"
+                                 " where outcome = 'succeeded'").fetchone()[0]
+            jobs_sessions = admin.execute(
+                "select count(*) from pg_stat_activity where usename = 'tally_jobs'"
+                "   and client_addr = '127.0.0.1'").fetchone()[0]
+            if (runs and jobs_sessions) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert runs > 0 and jobs_sessions > 0, (runs, jobs_sessions, server_log.read_text())
+    with psycopg.connect(env["JOBS_DATABASE_URL"]) as jobs:
+        assert jobs.execute("select current_user").fetchone()[0] == "tally_jobs"
 
     # It used the redis service (GetEvent cached the event there) ...
     cache = redis.Redis(host="127.0.0.1", port=local.redis_port)

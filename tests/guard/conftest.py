@@ -1,4 +1,5 @@
-"""Fixtures for the guard tests: asyncio Redis clients and tally_app pools."""
+"""Fixtures for the guard tests: asyncio Redis clients and pools as the job runner's role
+(tally_jobs), which the fencing and job-run functions belong to."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from server.core.config import APP_ROLE, with_user
+from server.core.config import JOBS_ROLE, with_user
 from tests.support import ROOT, TEST_REDIS_URL
 
 # run-once with only the standard library on its path: what launch-many starts by the
@@ -38,7 +39,7 @@ async def aredis2(redis_client) -> AsyncIterator[aioredis.Redis]:
 
 
 async def app_pool(database_url: str) -> asyncpg.Pool:
-    return await asyncpg.create_pool(with_user(database_url, APP_ROLE), min_size=1, max_size=2)
+    return await asyncpg.create_pool(with_user(database_url, JOBS_ROLE), min_size=1, max_size=2)
 
 
 @pytest.fixture

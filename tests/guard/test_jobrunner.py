@@ -29,8 +29,8 @@ def ticks(admin_db) -> None:
         create table if not exists guard_test.ticks (
             job text not null, scheduled_for timestamptz not null,
             written_at timestamptz not null default clock_timestamp());
-        grant usage on schema guard_test to tally_app;
-        grant insert, select on guard_test.ticks to tally_app;
+        grant usage on schema guard_test to tally_jobs;
+        grant insert, select on guard_test.ticks to tally_jobs;
     """)
 
 
@@ -281,7 +281,7 @@ async def test_the_server_runs_every_domains_jobs_and_stops_them(ticks, admin_db
     import signal
 
     from server import app as app_module
-    from server.core.config import APP_ROLE, Settings, with_user
+    from server.core.config import APP_ROLE, JOBS_ROLE, Settings, with_user
     from tests.support import TEST_REDIS_URL
 
     job = tick_job()
@@ -289,6 +289,7 @@ async def test_the_server_runs_every_domains_jobs_and_stops_them(ticks, admin_db
     monkeypatch.setattr(app_module, "DOMAINS", (*app_module.DOMAINS, domain))
     settings = Settings(database_url=database_url,
                         app_database_url=with_user(database_url, APP_ROLE),
+                        jobs_database_url=with_user(database_url, JOBS_ROLE),
                         redis_url=TEST_REDIS_URL, grpc_addr="127.0.0.1:0", grace_seconds=2)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -267,14 +267,14 @@ async def test_delete_segment_racing_updates_leaves_no_orphan(stub, admin_db):
         assert ops == (["add", "remove"] if ok else [])
 
 
-def test_expiry_job_runs_as_the_application_role(database_url):
-    """The declared job's SQL runs as tally_app with the scheduled time as $1, twice."""
-    from server.core.config import APP_ROLE, with_user
+def test_expiry_job_runs_as_the_job_runners_role(database_url):
+    """The declared job's SQL runs as tally_jobs with the scheduled time as $1, twice."""
+    from server.core.config import JOBS_ROLE, with_user
     from server.domains.segments import JOBS
 
     (job,) = JOBS
     assert job.name == "segments.expire_memberships" and job.every is not None
-    with psycopg.connect(with_user(database_url, APP_ROLE), autocommit=True) as conn:
+    with psycopg.connect(with_user(database_url, JOBS_ROLE), autocommit=True) as conn:
         sql = job.sql.replace("$1", "%s")
         for _ in range(2):
             ended = conn.execute(sql, (datetime.now(UTC),)).fetchone()[0]

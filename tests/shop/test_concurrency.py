@@ -10,7 +10,7 @@ import asyncpg
 import grpc
 from tally.shop.v1 import shop_pb2 as pb
 
-from server.core.config import APP_ROLE, with_user
+from server.core.config import APP_ROLE, JOBS_ROLE, with_user
 from tests.shop.helpers import item, new_category, new_product, new_user
 from tests.support import reason_of
 
@@ -90,7 +90,8 @@ async def test_10000_random_orders_keep_statistics_exact(s, database_url):
             await conn.close()
 
     done = asyncio.Event()
-    folders = [asyncio.ensure_future(fold_until(done, url)) for _ in range(2)]
+    folders = [asyncio.ensure_future(fold_until(done, with_user(database_url, JOBS_ROLE)))
+               for _ in range(2)]
     try:
         assert sum(await asyncio.gather(*(worker(k) for k in range(workers)))) == 10_000
     finally:

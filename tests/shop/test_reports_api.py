@@ -11,7 +11,7 @@ import grpc
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from server.core.config import APP_ROLE, with_user
+from server.core.config import JOBS_ROLE, with_user
 from server.domains.shop import JOBS
 from tests.shop.helpers import item, new_category, new_product, new_user
 from tests.support import ServerProcess, expect_error
@@ -20,7 +20,7 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
 def generate(admin_db, day: date) -> tuple[int, int, bool]:
-    """What the daily job does (as tally_app would, through the API function)."""
+    """What the daily job does, through the same function."""
     row = admin_db.execute("select outbox_id, reports_count, created"
                            "  from shop.generate_daily_reports(%s)", (day,)).fetchone()
     return row[0], row[1], row[2]
@@ -36,18 +36,24 @@ async def test_daily_reports_are_idempotent(s, admin_db):
     orders = [await s.orders.CreateOrder(pb.CreateOrderRequest(
         user_id=user.id, delivery_address_id=address.id, items=[item(product.id, n)]))
         for n in (2, 5)]
-    today = datetime.now(UTC).date()
-    outbox_id, count, created = generate(admin_db, today)
+    # A day is reported once it has ended, and the job's catch-up covers the last 31 days:
+    # date these orders on a day of their own, long ended.
+    day = date(1995, 6, 15)
+    admin_db.execute("update shop.orders set created_at = %s::date + (created_at - now())"
+                     "   + interval '12 hours' where id = any(%s)",
+                     (day, [o.id for o in orders]))
+    outbox_id, count, created = generate(admin_db, day)
     assert created and count >= 2
-    reports = (await s.reports.GetReports(pb.GetReportsRequest())).reports  # default: today
+    reports = (await s.reports.GetReports(
+        pb.GetReportsRequest(report_date=day.isoformat()))).reports
     mine = {r.order_id: r.count_product for r in reports if r.order_id in {o.id for o in orders}}
     assert mine == {orders[0].id: 2, orders[1].id: 5}
-    assert all(r.report_at == today.isoformat() for r in reports)
-    assert generate(admin_db, today) == (outbox_id, count, False), "a second run adds nothing"
-    again = (await s.reports.GetReports(pb.GetReportsRequest(report_date=today.isoformat())))
+    assert all(r.report_at == day.isoformat() for r in reports)
+    assert generate(admin_db, day) == (outbox_id, count, False), "a second run adds nothing"
+    again = (await s.reports.GetReports(pb.GetReportsRequest(report_date=day.isoformat())))
     assert list(again.reports) == list(reports)
     assert admin_db.execute("select count(*) from shop.report_outbox where report_date = %s",
-                            (today,)).fetchone()[0] == 1
+                            (day,)).fetchone()[0] == 1
 
 
 async def test_get_reports_errors_and_empty_day(s):
@@ -147,7 +153,7 @@ async def test_daily_job_reports_the_day_that_ended(database_url, admin_db):
     """The job's SQL, as the runner calls it: $1 = the scheduled time (00:00 UTC)."""
     job = next(job for job in JOBS if job.name == "shop.daily_reports")
     assert job.daily_at is not None and job.daily_at.hour == 0 and job.catch_up
-    conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
+    conn = await asyncpg.connect(with_user(database_url, JOBS_ROLE))
     try:
         scheduled = datetime(1991, 3, 2, 0, 0, tzinfo=UTC)
         first = await conn.fetchrow(job.sql, scheduled)

@@ -1,4 +1,4 @@
-"""The shop's job declarations run as the server runs them: as tally_app, idempotent."""
+"""The shop's job declarations run as the server runs them: as tally_jobs, idempotent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from server.core.config import APP_ROLE, with_user
+from server.core.config import JOBS_ROLE, with_user
 from server.domains import shop
 
 
@@ -23,7 +23,7 @@ async def test_fold_job_moves_the_journal_as_the_app_role(database_url, admin_db
     admin_db.execute("insert into shop.statistics_journal values (%s, '2031-01-01', 5, 2),"
                      " (%s, '2031-01-01', 1, 1)", (category, category))
     job = next(job for job in shop.JOBS if job.name == "shop.fold_statistics")
-    conn = await asyncpg.connect(with_user(database_url, APP_ROLE))
+    conn = await asyncpg.connect(with_user(database_url, JOBS_ROLE))
     try:
         assert await conn.fetchval(job.sql) >= 2
         assert await conn.fetchval(job.sql) == 0  # nothing left: a second run does nothing

@@ -9,9 +9,9 @@ select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'clicks'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
-    array['create_banner', 'get_banner', 'ingest_clicks', 'list_banners', 'maintain_partitions',
+    array['create_banner', 'get_banner', 'ingest_clicks', 'list_banners',
           'record_click', 'record_clicks', 'stats'],
-    'tally_app may execute exactly the API functions (maintenance: the job runner is tally_app)');
+    'tally_app may execute exactly the API functions (maintenance is tally_jobs''s)');
 select ok((select count(*) from pg_tables where schemaname = 'clicks'
             and tablename not in ('banners', 'settings', 'minute_counts', 'minute_counts_default')
             and tablename !~ '^minute_counts_p[0-9]{8}$') = 0,

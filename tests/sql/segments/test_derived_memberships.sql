@@ -123,7 +123,9 @@ select results_eq($$select * from before_sweep$$,
     $$select 'add'::text, seg_stamp from created
       union all select 'remove', to_char(expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') from exp$$,
     'the export has the derived add and the removal at the expiry');
+set local role tally_jobs;  -- the sweep is the job runner's
 select ok(segments.expire_memberships(now()) >= 1, 'the sweep ends it');
+set local role tally_app;
 select is((select count(*) from segments.user_segments(9100000935)), 0::bigint,
     'and the derived membership does not come back');
 select results_eq($$select * from pg_temp.hist(9100000935)$$, $$select * from before_sweep$$,

@@ -17,8 +17,10 @@ create temp table before_sweep on commit drop as
     select * from segments.export_history(
         extract(year from clock_timestamp() at time zone 'UTC')::int,
         extract(month from clock_timestamp() at time zone 'UTC')::int, 9100000601);
+set local role tally_jobs;  -- the sweep is the job runner's
 select ok(segments.expire_memberships(now()) >= 1, 'the sweep ends the expired membership');
 select is(segments.expire_memberships(now()), 0::bigint, 'a second run finds nothing');
+set local role tally_app;
 select results_eq($$select slug from segments.user_segments(9100000601)$$,
     $$values ('ex_b'::text)$$, 'the other stays');
 reset role;
@@ -51,7 +53,9 @@ do $$ begin
         p_add_ttls => array[interval '50 milliseconds']);
 end $$;
 select pg_sleep(0.1);
+set local role tally_jobs;  -- the sweep is the job runner's
 select ok(segments.expire_memberships(now()) >= 1, 'the sweep ends an expired derived membership');
+set local role tally_app;
 select is((select count(*) from segments.user_segments(9100000601) where slug = 'ex_auto60'),
     0::bigint, 'which does not come back');
 reset role;

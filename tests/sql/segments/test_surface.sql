@@ -13,7 +13,7 @@ select is(
            where p.pronamespace = 'segments'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
     array['create_segment', 'create_user', 'delete_segment', 'delete_user',
-          'expire_memberships', 'export_history', 'update_user_segments', 'user_segments'],
+          'export_history', 'update_user_segments', 'user_segments'],
     'tally_app may execute exactly the API functions');
 select tables_are('segments', array['history', 'memberships', 'opt_outs', 'segments', 'users']);
 select enum_has_labels('segments', 'operation', array['add', 'remove']);

@@ -19,7 +19,7 @@ insert into shop.orders (id, user_id, delivery_address_id, total_price) overridi
 values (-301, -301, -301, 1.00), (-302, -301, -301, 1.00), (-303, -301, -301, 1.00);
 
 create temp table journal_before on commit drop as select count(*) as n from shop.statistics_journal;
-grant select on journal_before to tally_app;
+grant select on journal_before to tally_jobs;
 
 -- One statement: order -301 has two lines of category a, order -302 one line of a and one
 -- of b, all on one day; order -303 one line of b on the next day.
@@ -52,8 +52,8 @@ select results_eq(
              (-302::bigint, '2031-03-02'::date, 5::bigint, 1::bigint)$$,
     'shop.statistics sums the journal');
 
--- fold as the application role, as the job runs it.
-set local role tally_app;
+-- fold as the job runner's role, as the job runs it.
+set local role tally_jobs;
 select is(shop.fold_statistics(), (select n from journal_before) + 4,
           'fold_statistics returns how many journal rows it folded');
 reset role;

@@ -16,7 +16,7 @@ select is(
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
     array['add_address', 'create_category', 'create_order', 'create_orders', 'create_product',
           'create_user',
-          'delete_product', 'delete_user', 'fold_statistics', 'generate_daily_reports',
+          'delete_product', 'delete_user',
           'get_order', 'get_product',
           'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses', 'list_categories',
           'list_orders', 'list_products', 'list_users', 'report_summaries_after',

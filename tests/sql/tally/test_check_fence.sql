@@ -2,7 +2,7 @@
 begin;
 select plan(9);
 
-set local role tally_app;
+set local role tally_jobs;
 select is(tally.check_fence('t:fence', 10), 10::bigint, 'the first token of a name is accepted');
 select is(tally.check_fence('t:fence', 10), 10::bigint, 'the same holder may present it again');
 select is(tally.check_fence('t:fence', 12), 12::bigint, 'a newer token is accepted');

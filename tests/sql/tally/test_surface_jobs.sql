@@ -1,6 +1,7 @@
--- tally's functions (fencing tokens, job runs), what tally_app may execute, and its views.
+-- tally's functions (fencing tokens, job runs): the job runner's (tally_jobs), not the
+-- application role's; and its view.
 begin;
-select plan(5);
+select plan(6);
 
 select functions_are('tally', array[
     'begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success', 'raise_error',
@@ -8,15 +9,21 @@ select functions_are('tally', array[
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
-             and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
+             and has_function_privilege('tally_jobs', p.oid, 'EXECUTE') order by 1),
     array['begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success',
           'record_failed_job_run'],
-    'tally_app may execute exactly the API functions');
+    'tally_jobs may execute exactly the job-run and fencing functions');
+select is(
+    array(select p.proname::text from pg_proc p
+           where p.pronamespace = 'tally'::regnamespace
+             and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
+    array[]::text[], 'tally_app may execute none of them');
 select tables_are('tally', array['fences', 'job_runs']);
 select views_are('tally', array['job_runs_view']);
-select ok(has_table_privilege('tally_app', 'tally.job_runs_view', 'SELECT')
-          and not has_table_privilege('tally_app', 'tally.job_runs_view', 'INSERT'),
-    'tally_app reads the job runs view, and only reads it');
+select ok(has_table_privilege('tally_jobs', 'tally.job_runs_view', 'SELECT')
+          and not has_table_privilege('tally_jobs', 'tally.job_runs_view', 'INSERT')
+          and not has_table_privilege('tally_app', 'tally.job_runs_view', 'SELECT'),
+    'tally_jobs (and so tally_operator) reads the job runs view, and only reads it');
 
 select * from finish();
 rollback;
