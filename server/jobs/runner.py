@@ -17,8 +17,11 @@ with WORKERS > 1 only worker 0 does). Each scheduled time of a job is run like t
 4. one log line and one tally_job_runs_total{job_name, outcome} increment per attempt.
 
 Outcomes: succeeded, failed, already_done (another runner did it), locked (another
-runner holds the lock now), lock_unavailable (Redis did not answer: not run; the next
-scheduled time is tried as usual, and catch_up jobs pick it up at the next start-up).
+runner holds the lock now), lock_unavailable (Redis did not answer: not run yet). A time
+whose lock was unavailable is tried again with backoff (RETRY_DELAYS, at most 10 s apart)
+until Redis answers: a catch_up job keeps at it, so a missed daily run happens within
+seconds of Redis's return, not at the next start-up; any other job gives up on that time
+when its next scheduled time comes due, which supersedes it.
 
 Schedules are in UTC: `every=` fires at each multiple of the interval since the Unix
 epoch (every minute at :00, every hour at the top of the hour); `daily_at=` once a day.
@@ -51,6 +54,9 @@ if TYPE_CHECKING:
     from ..core.context import App
 
 log = logging.getLogger("tally.jobs")
+
+# Seconds between tries of a scheduled time whose lock Redis could not give.
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -99,13 +105,15 @@ class JobRunner:
 
     def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, jobs: Sequence[Job], *,
                  runner_id: str | None = None, lock_ttl: float = 30.0,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
         self.pool = pool
         self.redis = redis
         self.jobs = list(jobs)
         self.runner_id = runner_id or default_runner_id()
         self.lock_ttl = lock_ttl
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.retry_delays = tuple(retry_delays)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -178,12 +186,29 @@ class JobRunner:
         return self._record(job, scheduled_for, outcome, seconds=loop.time() - t0,
                             fence=held.fence)
 
+    async def run_until_decided(self, job: Job, scheduled_for: datetime,
+                                give_up_at: datetime | None = None) -> str:
+        """run_once, again with backoff while Redis does not answer (lock_unavailable),
+        until another outcome, stop(), or the clock reaching `give_up_at`."""
+        attempt = 0
+        while True:
+            outcome = await self.run_once(job, scheduled_for)
+            if outcome != "lock_unavailable" or self._stop.is_set():
+                return outcome
+            if give_up_at is not None and self.clock() >= give_up_at:
+                return outcome
+            delay = self.retry_delays[min(attempt, len(self.retry_delays) - 1)]
+            attempt += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+
     def _record(self, job: Job, scheduled_for: datetime, outcome: str, *,
                 error: str | None = None, seconds: float | None = None,
                 fence: int | None = None) -> str:
         metrics.JOB_RUNS.labels(job.name, outcome).inc()
-        level = {"failed": logging.ERROR, "lock_unavailable": logging.WARNING,
-                 "succeeded": logging.INFO}.get(outcome, logging.DEBUG)
+        # One line per attempt, whatever its outcome.
+        level = {"failed": logging.ERROR,
+                 "lock_unavailable": logging.WARNING}.get(outcome, logging.INFO)
         log.log(level, "job %s for %s: %s", job.name, scheduled_for.isoformat(), outcome,
                 extra={"job": job.name, "scheduled_for": scheduled_for.isoformat(),
                        "outcome": outcome, "error": error, "runner": self.runner_id,
@@ -207,8 +232,7 @@ class JobRunner:
             if self._stop.is_set():
                 break
             attempted.append(t)
-            if await self.run_once(job, t) == "lock_unavailable":
-                break  # Redis is down: the next start-up catches up again, from here
+            await self.run_until_decided(job, t)  # Redis down: wait for it, then go on
         return attempted
 
     async def _job_loop(self, job: Job) -> None:
@@ -230,7 +254,10 @@ class JobRunner:
                     return
                 continue  # woken early (the clock is coarse): check again
             try:
-                await self.run_once(job, t)
+                # A catch_up job runs every time, however late; another job's time is
+                # superseded by its next one.
+                await self.run_until_decided(
+                    job, t, None if job.catch_up else next_after(job, t))
             except Exception:
                 log.exception("job %s for %s could not run", job.name, t.isoformat())
             # catch_up jobs run every scheduled time even if a run overran the next one;

@@ -248,7 +248,7 @@ async def test_catch_up_happens_when_the_runner_starts(ticks, admin_db, pool, ar
                                            hour]
 
 
-async def test_without_redis_nothing_runs_and_catch_up_stops(ticks, admin_db, pool):
+async def test_without_redis_nothing_runs_and_the_time_is_tried_again(ticks, admin_db, pool):
     import redis.asyncio as aioredis
 
     from tests.support import free_port
@@ -257,12 +257,59 @@ async def test_without_redis_nothing_runs_and_catch_up_stops(ticks, admin_db, po
                                    socket_connect_timeout=1)
     job = tick_job(every=timedelta(minutes=1), catch_up=True,
                    catch_up_window=timedelta(minutes=10))
-    runner = JobRunner(pool, dead, [job], runner_id="a")
+    runner = JobRunner(pool, dead, [job], runner_id="a", retry_delays=(0.05,))
     assert await runner.run_once(job, at("2026-03-01 10:00:00")) == "lock_unavailable"
-    assert len(await runner.catch_up(job, at("2026-03-01 12:00:00"))) == 1
+    catching_up = asyncio.ensure_future(runner.catch_up(job, at("2026-03-01 12:00:00")))
+    for _ in range(400):
+        if counted(job, "lock_unavailable") >= 4:
+            break
+        await asyncio.sleep(0.01)
+    await runner.stop()
+    assert len(await catching_up) == 1, "catch-up waits at its first time while Redis is down"
     assert ticks_of(admin_db, job) == [] and runs_of(admin_db, job) == []
-    assert counted(job, "lock_unavailable") == 2
+    assert counted(job, "lock_unavailable") >= 4
     await dead.aclose()
+
+
+async def test_a_time_missed_while_redis_was_down_runs_once_it_is_back(ticks, admin_db, pool,
+                                                                       tmp_path):
+    """Redis down at start-up: the catch-up of a daily-style job waits, retrying, and
+    runs every missed time within seconds of Redis answering, not at the next start."""
+    import subprocess
+
+    import redis.asyncio as aioredis
+
+    from tests.support import free_port
+
+    port = free_port()
+    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5,
+                                     socket_timeout=0.5)
+    job = tick_job(every=timedelta(hours=1), catch_up=True, catch_up_window=timedelta(hours=3))
+    runner = JobRunner(pool, client, [job], runner_id="a", retry_delays=(0.1, 0.2))
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    runner.start()
+    server = None
+    try:
+        for _ in range(300):
+            if counted(job, "lock_unavailable") >= 2:
+                break
+            await asyncio.sleep(0.01)
+        assert ticks_of(admin_db, job) == []
+        server = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the loop goes on
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        for _ in range(1000):
+            if len(ticks_of(admin_db, job)) >= 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await runner.stop()
+        await client.aclose()
+        if server is not None:
+            server.terminate()
+            server.wait()
+    assert ticks_of(admin_db, job)[:3] == [hour - timedelta(hours=2), hour - timedelta(hours=1),
+                                           hour]
 
 
 async def test_runner_without_jobs_starts_and_stops(pool, aredis):
