@@ -158,7 +158,8 @@ def from_postgres(exc: asyncpg.PostgresError) -> RpcError:
     metadata = {"constraint": constraint} if constraint else {}
     if code == grpc.StatusCode.UNAVAILABLE:
         log.error("database unavailable: %s (sqlstate %s)", exc, sqlstate)
-        return RpcError(code, "database unavailable, retry later", reason, sqlstate=sqlstate)
+        return RpcError(code, "database unavailable, retry later", reason, sqlstate=sqlstate,
+                        details=[retry_info(UNAVAILABLE_RETRY_SECONDS)])
     # The database's own message, e.g. "value too long" or a violated constraint's name,
     # tells the caller what to fix; none of it is secret.
     return RpcError(
@@ -194,11 +195,16 @@ def internal(exc: BaseException) -> RpcError:
     return RpcError(grpc.StatusCode.INTERNAL, "internal error", "INTERNAL")
 
 
+# What an UNAVAILABLE answer suggests as the client's wait before retrying (RetryInfo).
+UNAVAILABLE_RETRY_SECONDS = 1.0
+
+
 def unavailable(what: str, exc: BaseException | None = None) -> RpcError:
     if exc is not None:
         log.error("%s unavailable: %r", what, exc)
     return RpcError(grpc.StatusCode.UNAVAILABLE, f"{what} unavailable, retry later",
-                    f"{what.upper()}_UNAVAILABLE")
+                    f"{what.upper()}_UNAVAILABLE",
+                    details=[retry_info(UNAVAILABLE_RETRY_SECONDS)])
 
 
 def to_rpc_error(exc: BaseException) -> RpcError:
@@ -207,9 +213,12 @@ def to_rpc_error(exc: BaseException) -> RpcError:
         return exc
     if isinstance(exc, asyncpg.PostgresError):
         return from_postgres(exc)
+    # Connection-level failures, however asyncpg reports them: a connection terminated
+    # mid-call can surface as an InternalClientError (its protocol state broken) as well.
     if isinstance(
         exc,
         asyncpg.InterfaceError | asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.exceptions.InternalClientError
         | ConnectionError | OSError | asyncio.TimeoutError,
     ):
         return unavailable("database", exc)

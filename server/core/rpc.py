@@ -9,12 +9,14 @@ work per call.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc.aio import AbortError
 
 from . import errors, metrics
@@ -30,6 +32,44 @@ if TYPE_CHECKING:
 log = logging.getLogger("tally.rpc")
 
 CLIENT_ID_METADATA = "x-client-id"
+
+
+class Malformed:
+    """Stands in for a request whose bytes do not decode as the method's message, so the
+    call is answered INVALID_ARGUMENT by the wrapper (gRPC would answer UNKNOWN)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, ValueError, UnicodeDecodeError) as exc:
+            return Malformed(str(exc) or type(exc).__name__)
+
+    return deserialize
+
+
+def _malformed(request: Malformed) -> errors.RpcError:
+    return errors.RpcError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        f"the request is not a valid message for this method: {request.error}"[:300],
+        "MALFORMED_REQUEST")
+
+
+def _abandoned(context: _Context) -> grpc.StatusCode:
+    """Why a call's handler was cancelled: its deadline passed, or the client gave up."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
 
 
 def _peer_host(peer: str) -> str:
@@ -157,10 +197,15 @@ class Registrar:
             async def unary_unary(request: Any, context: _Context) -> Any:
                 started = time.perf_counter()
                 try:
+                    if request.__class__ is Malformed:
+                        raise _malformed(request)
                     if limiter is not None:
                         await limiter.check(context)
                     response = await behavior(request, context)
                 except AbortError:
+                    raise
+                except asyncio.CancelledError:
+                    count(_abandoned(context), started)
                     raise
                 except Exception as exc:
                     await fail(context, exc, started)
@@ -168,7 +213,8 @@ class Registrar:
                 return response
 
             return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer)
+                unary_unary, _tolerant(handler.request_deserializer),
+                handler.response_serializer)
 
         if handler.unary_stream is not None:
             stream_behavior = cast("_StreamBehavior", handler.unary_stream)
@@ -176,18 +222,24 @@ class Registrar:
             async def unary_stream(request: Any, context: _Context) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
+                    if request.__class__ is Malformed:
+                        raise _malformed(request)
                     if limiter is not None:
                         await limiter.check(context)
                     async for item in stream_behavior(request, context):
                         yield item
                 except AbortError:
                     raise
+                except asyncio.CancelledError:
+                    count(_abandoned(context), started)
+                    raise
                 except Exception as exc:
                     await fail(context, exc, started)
                 count(grpc.StatusCode.OK, started)
 
             return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer)
+                unary_stream, _tolerant(handler.request_deserializer),
+                handler.response_serializer)
         raise TypeError(f"/{service}/{name}: only unary and server-streaming methods are supported")
 
 
