@@ -36,6 +36,11 @@ def _event(row: asyncpg.Record) -> pb.Event:
                     available_seats=row["available_seats"])
 
 
+def _booking(row: asyncpg.Record) -> pb.Booking:
+    return pb.Booking(id=row["booking_id"], event_id=row["event_id"], user_id=row["user_id"],
+                      created_at=_timestamp(row["created_at"]))
+
+
 def _no_nul(field: str, value: str) -> str:
     # PostgreSQL text cannot hold NUL; refuse it here so it cannot fail a whole batch.
     if "\x00" in value:
@@ -105,14 +110,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
         # Committed: drop the cached availability before anyone is answered.
         booked = sorted({r["event_id"] for r in rows if r["booking_id"] is not None})
         await self.redis.invalidate([event_key(e) for e in booked])
-        return [
-            pb.Booking(id=r["booking_id"], event_id=r["event_id"], user_id=r["user_id"],
-                       created_at=_timestamp(r["created_at"]))
-            if r["error_sqlstate"] is None
-            else errors.from_outcome(r["error_sqlstate"], r["error_reason"],
-                                     r["error_message"], r["error_field"])
-            for r in rows
-        ]
+        return [errors.outcome(r, _booking) for r in rows]
 
     async def GetBooking(self, request: pb.GetBookingRequest, context: Any
                          ) -> pb.GetBookingResponse:

@@ -123,8 +123,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
         metrics.CLICKS.inc(len(items) - len(failed))
         results: list[pb.RecordClickResponse | errors.RpcError] = [_RECORDED] * len(items)
         for r in failed:
-            results[r["ord"] - 1] = errors.from_outcome(
-                r["error_sqlstate"], r["error_reason"], r["error_message"], r["error_field"])
+            results[r["ord"] - 1] = errors.from_outcome(r)
         return results
 
     async def RecordClicks(self, request: pb.RecordClicksRequest, context: Any

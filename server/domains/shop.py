@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import grpc
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
@@ -314,20 +313,9 @@ class OrderService(pb_grpc.OrderServiceServicer):
         rows = await self.pool.fetch(
             "select * from shop.create_orders($1, $2, $3, $4, $5)",
             [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities)
-        results: list[pb.Order | errors.RpcError] = []
-        changed: set[int] = set()
-        for r in rows:
-            if r["error_sqlstate"] is None:
-                order = _order(r)
-                changed.update(i.product_id for i in order.items)
-                results.append(order)
-            elif errors.status_for_sqlstate(r["error_sqlstate"]) == grpc.StatusCode.INTERNAL:
-                results.append(errors.internal(RuntimeError(
-                    f"{r['error_sqlstate']}: {r['error_message']}")))
-            else:
-                results.append(errors.from_outcome(
-                    r["error_sqlstate"], r["error_reason"], r["error_message"],
-                    r["error_field"], r["error_hint"]))
+        results = [errors.outcome(r, _order) for r in rows]
+        changed = {i.product_id for order in results if isinstance(order, pb.Order)
+                   for i in order.items}
         # Committed: the cached stock of these products is stale now.
         await self.redis.invalidate([product_key(p) for p in sorted(changed)])
         return results
