@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from ..core import db, errors, paging
+from ..core import convert, db, errors, paging
 from ..core.batching import Batcher
 
 if TYPE_CHECKING:
@@ -25,12 +24,6 @@ def event_key(event_id: int) -> str:
     return f"tally:booking:event:{event_id}"
 
 
-def _timestamp(value: Any) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _event(row: asyncpg.Record) -> pb.Event:
     return pb.Event(id=row["id"], name=row["name"], total_seats=row["total_seats"],
                     available_seats=row["available_seats"])
@@ -38,15 +31,7 @@ def _event(row: asyncpg.Record) -> pb.Event:
 
 def _booking(row: asyncpg.Record) -> pb.Booking:
     return pb.Booking(id=row["booking_id"], event_id=row["event_id"], user_id=row["user_id"],
-                      created_at=_timestamp(row["created_at"]))
-
-
-def _no_nul(field: str, value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here so it cannot fail a whole batch.
-    if "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      f"{field.upper()}_INVALID")
-    return value
+                      created_at=convert.timestamp(row["created_at"]))
 
 
 class BookingService(pb_grpc.BookingServiceServicer):
@@ -59,7 +44,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
         row = await db.fetch_row(self.pool, "select * from booking.create_event($1, $2)",
-                                 _no_nul("name", request.name), request.total_seats)
+                                 convert.text("name", request.name), request.total_seats)
         return _event(row)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
@@ -87,7 +72,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
         return await self.reservations.submit(
-            (request.event_id, _no_nul("user_id", request.user_id)))
+            (request.event_id, convert.text("user_id", request.user_id)))
 
     async def _reserve_batch(self, items: list[tuple[int, str]]
                              ) -> list[pb.Booking | errors.RpcError]:
@@ -118,7 +103,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
                                  request.booking_id)
         return pb.GetBookingResponse(
             booking=pb.Booking(id=row["id"], event_id=row["event_id"], user_id=row["user_id"],
-                               created_at=_timestamp(row["created_at"])),
+                               created_at=convert.timestamp(row["created_at"])),
             event=pb.Event(id=row["event_id"], name=row["event_name"],
                            total_seats=row["total_seats"],
                            available_seats=row["available_seats"]),
@@ -134,7 +119,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
     async def GetUserBookingStats(self, request: pb.GetUserBookingStatsRequest, context: Any
                                   ) -> pb.UserBookingStats:
         row = await db.fetch_row(self.pool, "select * from booking.user_booking_stats($1)",
-                                 _no_nul("user_id", request.user_id))
+                                 convert.text("user_id", request.user_id))
         return pb.UserBookingStats(user_id=row["user_id"], bookings_count=row["bookings_count"])
 
 

@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from ..core import db, errors
+from ..core import convert, db, errors
 from ..core.batching import Batcher
 from ..jobs.job import Job
 
@@ -67,26 +66,12 @@ def product_key(product_id: int) -> str:
     return f"tally:shop:product:{product_id}"
 
 
-def _ts(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
 def _opt(request: Message, name: str) -> Any:
     return getattr(request, name) if request.HasField(name) else None
-
-
-def _text(field: str, value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL: refuse it as a bad argument, not an internal error.
-    if value is not None and "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      f"{field.upper()}_INVALID")
-    return value
 
 
 def _day(field: str, value: str) -> date:
@@ -107,21 +92,21 @@ def _encode(msg: Message) -> str:
 
 def _user(r: asyncpg.Record) -> pb.User:
     return pb.User(id=r["id"], username=r["username"], email=r["email"],
-                   description=r["description"], created_at=_ts(r["created_at"]),
-                   updated_at=_ts(r["updated_at"]))
+                   description=r["description"], created_at=convert.timestamp(r["created_at"]),
+                   updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _address(r: asyncpg.Record) -> pb.Address:
     return pb.Address(id=r["id"], user_id=r["user_id"], street=r["street"], city=r["city"],
                       state=r["state"], zip_code=r["zip_code"], country=r["country"],
-                      is_primary=r["is_primary"], created_at=_ts(r["created_at"]))
+                      is_primary=r["is_primary"], created_at=convert.timestamp(r["created_at"]))
 
 
 def _product(r: asyncpg.Record) -> pb.Product:
     return pb.Product(id=r["id"], name=r["name"], description=r["description"],
                       price=_money(r["price"]), stock_quantity=r["stock_quantity"],
-                      category_id=r["category_id"], created_at=_ts(r["created_at"]),
-                      updated_at=_ts(r["updated_at"]))
+                      category_id=r["category_id"], created_at=convert.timestamp(r["created_at"]),
+                      updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _order(r: asyncpg.Record) -> pb.Order:
@@ -132,7 +117,8 @@ def _order(r: asyncpg.Record) -> pb.Order:
         total_price=_money(r["total_price"]),
         items=[pb.OrderItem(product_id=i["product_id"], quantity=i["quantity"],
                             price_at_order=i["price_at_order"]) for i in items],
-        created_at=_ts(r["created_at"]), updated_at=_ts(r["updated_at"]))
+        created_at=convert.timestamp(r["created_at"]),
+        updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _status_name(value: pb.OrderStatus.ValueType, *, required: bool) -> str | None:
@@ -160,8 +146,8 @@ class UserService(pb_grpc.UserServiceServicer):
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
             self.pool, "select * from shop.create_user($1, $2, $3)",
-            _text("username", request.username), _text("email", request.email),
-            _text("description", _opt(request, "description")))
+            convert.text("username", request.username), convert.text("email", request.email),
+            convert.text("description", _opt(request, "description")))
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
@@ -186,8 +172,9 @@ class UserService(pb_grpc.UserServiceServicer):
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
             self.pool, "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
-            _text("username", _opt(request, "username")), _text("email", _opt(request, "email")),
-            _text("description", _opt(request, "description")))
+            convert.text("username", _opt(request, "username")),
+            convert.text("email", _opt(request, "email")),
+            convert.text("description", _opt(request, "description")))
         await self.redis.invalidate([user_key(request.user_id)])
         return _user(row)
 
@@ -201,9 +188,9 @@ class UserService(pb_grpc.UserServiceServicer):
         row = await db.fetch_row(
             self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)",
             request.user_id,
-            _text("street", request.street), _text("city", request.city),
-            _text("state", request.state), _text("zip_code", request.zip_code),
-            _text("country", request.country), request.is_primary)
+            convert.text("street", request.street), convert.text("city", request.city),
+            convert.text("state", request.state), convert.text("zip_code", request.zip_code),
+            convert.text("country", request.country), request.is_primary)
         return _address(row)
 
     async def ListAddresses(self, request: pb.ListAddressesRequest, context: Any
@@ -220,7 +207,7 @@ class ProductService(pb_grpc.ProductServiceServicer):
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
         row = await db.fetch_row(self.pool, "select * from shop.create_category($1)",
-                                 _text("name", request.name))
+                                 convert.text("name", request.name))
         return pb.Category(id=row["id"], name=row["name"])
 
     async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
@@ -232,8 +219,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
     async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
         row = await db.fetch_row(
             self.pool, "select * from shop.create_product($1, $2, $3, $4, $5)",
-            _text("name", request.name),
-            _text("description", _opt(request, "description")), _text("price", request.price),
+            convert.text("name", request.name),
+            convert.text("description", _opt(request, "description")),
+            convert.text("price", request.price),
             request.stock_quantity, request.category_id)
         return _product(row)
 
@@ -256,9 +244,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
         rows = await self.pool.fetch(
             "select * from shop.list_products($1, $2, $3, $4, $5, $6)",
             *_page(request.count, request.page),
-            _text("name_contains", _opt(request, "name_contains")),
-            _text("min_price", _opt(request, "min_price")),
-            _text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
+            convert.text("name_contains", _opt(request, "name_contains")),
+            convert.text("min_price", _opt(request, "min_price")),
+            convert.text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
         return pb.ListProductsResponse(
             products=[_product(r) for r in rows if r["id"] is not None], total=rows[0]["total"])
 
@@ -267,9 +255,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
         row = await db.fetch_row(
             self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6)",
             request.product_id,
-            _text("name", _opt(request, "name")),
-            _text("description", _opt(request, "description")),
-            _text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
+            convert.text("name", _opt(request, "name")),
+            convert.text("description", _opt(request, "description")),
+            convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
             _opt(request, "category_id"))
         product = _product(row)
         # Committed: rewrite the cached product. Invalidating first bumps the generation,
@@ -436,7 +424,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
                     yield pb.ReportSummary(
                         id=r["id"], report_date=str(r["report_date"]),
                         reports_count=r["reports_count"],
-                        reports=[_report(x) for x in reports], created_at=_ts(r["created_at"]))
+                        reports=[_report(x) for x in reports],
+                        created_at=convert.timestamp(r["created_at"]))
                     last = r["id"]
                 if len(rows) == REPLAY_BATCH:
                     continue

@@ -4,13 +4,15 @@ functions (rows made by PostgreSQL), request values to SQL and back."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 
 import asyncpg
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 
-from server.core import errors
+from server.core import convert, errors
 
 OUTCOME_SQL = """
 select v.*
@@ -76,3 +78,39 @@ async def test_an_unknown_sqlstate_in_an_outcome_row_is_internal_and_generic(con
     assert (error.code, error.message, error.reason, error.field) == (
         grpc.StatusCode.INTERNAL, "internal error", "INTERNAL", None)
     assert "secret table t_1 is broken" in caplog.text, "the detail goes to the log"
+
+
+async def test_timestamps_from_sql_keep_the_instant_and_null_stays_unset(conn):
+    when, nothing = await conn.fetchrow(
+        "select timestamptz '2026-03-01 10:00:00.123456+02', null::timestamptz")
+    ts = convert.timestamp(when)
+    assert (ts.seconds, ts.nanos) == (
+        int(datetime(2026, 3, 1, 8, tzinfo=UTC).timestamp()), 123_456_000)
+    assert convert.timestamp(nothing) is None
+
+
+def test_a_request_timestamp_becomes_an_aware_utc_datetime():
+    ts = Timestamp(seconds=1_772_359_200, nanos=5_000)
+    got = convert.to_datetime("ts_from", ts, "RANGE_INVALID")
+    assert got == datetime(2026, 3, 1, 10, 0, 0, 5, tzinfo=UTC)
+    assert got.utcoffset() == timedelta(0)
+    assert got.astimezone(timezone(timedelta(hours=2))).hour == 12
+
+
+def test_a_request_timestamp_out_of_range_is_the_callers_mistake():
+    with pytest.raises(errors.RpcError) as caught:
+        convert.to_datetime("ts_to", Timestamp(seconds=10**12), "RANGE_INVALID")
+    assert (caught.value.code, caught.value.reason, caught.value.field) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "RANGE_INVALID", "ts_to")
+
+
+def test_text_with_nul_is_refused_naming_the_field():
+    assert convert.text("name", "fine") == "fine"
+    assert convert.text("description", None) is None
+    with pytest.raises(errors.RpcError) as caught:
+        convert.text("zip_code", "12\x0034")
+    assert (caught.value.code, caught.value.reason, caught.value.field) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "ZIP_CODE_INVALID", "zip_code")
+    with pytest.raises(errors.RpcError) as caught:
+        convert.text("add", "\x00", "SLUG_INVALID")
+    assert (caught.value.reason, caught.value.field) == ("SLUG_INVALID", "add")
