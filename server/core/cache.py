@@ -12,16 +12,20 @@ an old value from the database cannot put it back after a writer invalidated the
                  still the generation seen before loading (one Lua call);
     invalidate:  after the transaction commits, INCR key:gen and DEL key (one Lua call).
 
+Domains use `read_through` (the read above, values stored as JSON), `invalidate` and
+`replace` (invalidate, then store the value the change committed).
+
 Invalidations that fail while Redis is down are remembered and sent again once it
 answers, before anything is read from it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -140,6 +144,27 @@ class RedisStore:
             )
 
         await self._call("put", write, None)
+
+    async def read_through(self, key: str, load: Callable[[], Awaitable[_T]], *,
+                           encode: Callable[[_T], object], decode: Callable[[Any], _T],
+                           ttl_ms: int) -> _T:
+        """The value cached at `key` (`decode` of its JSON); on a miss, `load()`'s, cached
+        as the JSON of `encode(value)` for `ttl_ms` unless the key was invalidated while it
+        loaded. Without Redis, `load()`'s."""
+        cached, generation = await self.get(key)
+        if cached is not None:
+            return decode(json.loads(cached))
+        value = await load()
+        await self.put(key, json.dumps(encode(value)), generation, ttl_ms)
+        return value
+
+    async def replace(self, key: str, value: object, ttl_ms: int) -> None:
+        """After a change committed: cache `value` (stored as JSON) in place of what readers
+        may hold. Invalidating first bumps the generation, so a reader that loaded the old
+        row before the commit cannot put it back over this one."""
+        await self.invalidate([key])
+        _, generation = await self.get(key)
+        await self.put(key, json.dumps(value), generation, ttl_ms)
 
     async def invalidate(self, keys: list[str]) -> None:
         """Call after the change committed. Never raises."""

@@ -1,14 +1,18 @@
-"""Values between protobuf and PostgreSQL that every domain converts the same way:
-timestamps both ways, and request text that PostgreSQL could not store."""
+"""Values that every domain converts the same way: timestamps between protobuf and
+PostgreSQL, request text that PostgreSQL could not store, and protobuf messages to and
+from the JSON the cache holds."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, TypeVar, overload
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from . import errors
+
+M = TypeVar("M", bound=Message)
 
 
 @overload
@@ -46,3 +50,18 @@ def text(field: str, value: str | None, reason: str | None = None) -> str | None
         raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
                                       reason or f"{field.upper()}_INVALID")
     return value
+
+
+def to_json(msg: Message) -> dict[str, Any]:
+    """A flat message (scalar and Timestamp fields) as a JSON-ready dict: the fields that are
+    set, by name, a Timestamp as {"seconds", "nanos"}. Read back by `from_json` several
+    times faster than protobuf's own JSON mapping; any other field kind raises TypeError
+    when the dict is serialized, so a message this does not fit is noticed, not mangled."""
+    return {field.name: ({"seconds": value.seconds, "nanos": value.nanos}
+                         if isinstance(value, Timestamp) else value)
+            for field, value in msg.ListFields()}
+
+
+def from_json(cls: type[M], value: dict[str, Any]) -> M:
+    """The message `to_json` made the dict from (fields left out stay unset)."""
+    return cls(**value)

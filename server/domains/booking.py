@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -49,18 +48,18 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
         event_id = request.event_id
+
+        async def load() -> pb.Event:
+            return _event(await db.fetch_row(self.pool, "select * from booking.get_event($1)",
+                                             event_id))
+
         if event_id < 1:  # let SQL say what is wrong, but never cache it
-            row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
-            return _event(row)
-        key = event_key(event_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            name, total, available = json.loads(cached)
-            return pb.Event(id=event_id, name=name, total_seats=total, available_seats=available)
-        row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
-        value = json.dumps([row["name"], row["total_seats"], row["available_seats"]])
-        await self.redis.put(key, value, generation, self.cache_ttl_ms)
-        return _event(row)
+            return await load()
+        return await self.redis.read_through(
+            event_key(event_id), load, ttl_ms=self.cache_ttl_ms,
+            encode=lambda e: [e.name, e.total_seats, e.available_seats],
+            decode=lambda v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
+                                      available_seats=v[2]))
 
     async def ListEvents(self, request: pb.ListEventsRequest, context: Any
                          ) -> pb.ListEventsResponse:

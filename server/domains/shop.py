@@ -8,7 +8,6 @@ streams the report outbox: replay from PostgreSQL, then LISTEN shop_reports.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -34,8 +33,6 @@ log = logging.getLogger("tally.shop")
 
 SERVICES = [pb.DESCRIPTOR.services_by_name[n].full_name
             for n in ("UserService", "ProductService", "OrderService", "ReportService")]
-USER_TTL_MS = 3600 * 1000
-PRODUCT_TTL_MS = 600 * 1000
 NOTIFY_CHANNEL = "shop_reports"
 REPLAY_BATCH = 100
 # Orders of one batch are placed in subtransactions of one transaction; PostgreSQL keeps
@@ -84,10 +81,6 @@ def _day(field: str, value: str) -> date:
 
 def _page(count: int, page: int) -> tuple[int, int]:
     return (count or 10), (page or 1)
-
-
-def _encode(msg: Message) -> str:
-    return base64.b64encode(msg.SerializeToString()).decode()
 
 
 def _user(r: asyncpg.Record) -> pb.User:
@@ -142,6 +135,7 @@ class UserService(pb_grpc.UserServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
         self.redis = app.redis
+        self.cache_ttl_ms = app.settings.user_cache_ttl * 1000
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
@@ -152,15 +146,16 @@ class UserService(pb_grpc.UserServiceServicer):
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
         user_id = request.user_id
+
+        async def load() -> pb.User:
+            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)",
+                                            user_id))
+
         if user_id < 1:  # let SQL say what is wrong, but never cache it
-            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
-        key = user_key(user_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            return pb.User.FromString(base64.b64decode(cached))
-        user = _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
-        await self.redis.put(key, _encode(user), generation, USER_TTL_MS)
-        return user
+            return await load()
+        return await self.redis.read_through(
+            user_key(user_id), load, ttl_ms=self.cache_ttl_ms, encode=convert.to_json,
+            decode=lambda v: convert.from_json(pb.User, v))
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Any
                         ) -> pb.ListUsersResponse:
@@ -203,6 +198,7 @@ class ProductService(pb_grpc.ProductServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
         self.redis = app.redis
+        self.cache_ttl_ms = app.settings.product_cache_ttl * 1000
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
@@ -227,17 +223,16 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
         product_id = request.product_id
-        if product_id < 1:
+
+        async def load() -> pb.Product:
             return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
                                                product_id))
-        key = product_key(product_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            return pb.Product.FromString(base64.b64decode(cached))
-        product = _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
-                                              product_id))
-        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
-        return product
+
+        if product_id < 1:  # let SQL say what is wrong, but never cache it
+            return await load()
+        return await self.redis.read_through(
+            product_key(product_id), load, ttl_ms=self.cache_ttl_ms, encode=convert.to_json,
+            decode=lambda v: convert.from_json(pb.Product, v))
 
     async def ListProducts(self, request: pb.ListProductsRequest, context: Any
                            ) -> pb.ListProductsResponse:
@@ -260,12 +255,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
             convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
             _opt(request, "category_id"))
         product = _product(row)
-        # Committed: rewrite the cached product. Invalidating first bumps the generation,
-        # so a reader that loaded the old row before the commit cannot put it back.
-        key = product_key(product.id)
-        await self.redis.invalidate([key])
-        _, generation = await self.redis.get(key)
-        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
+        # Committed: the cached product is the new one.
+        await self.redis.replace(product_key(product.id), convert.to_json(product),
+                                 self.cache_ttl_ms)
         return product
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any

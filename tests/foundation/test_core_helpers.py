@@ -1,8 +1,11 @@
 """The helpers in server/core that the domains share, on their own: outcome rows of batch
-functions (rows made by PostgreSQL), request values to SQL and back."""
+functions (rows made by PostgreSQL), request values to SQL and back, the cache's
+read-through (on the test Redis)."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -11,8 +14,11 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
+from tally.shop.v1 import shop_pb2
 
 from server.core import convert, errors
+from server.core.cache import RedisStore
+from tests.support import TEST_REDIS_URL, free_port
 
 OUTCOME_SQL = """
 select v.*
@@ -114,3 +120,90 @@ def test_text_with_nul_is_refused_naming_the_field():
     with pytest.raises(errors.RpcError) as caught:
         convert.text("add", "\x00", "SLUG_INVALID")
     assert (caught.value.reason, caught.value.field) == ("SLUG_INVALID", "add")
+
+
+def test_a_flat_message_round_trips_through_the_cache_json():
+    product = shop_pb2.Product(
+        id=3, name="n", price="1.50", stock_quantity=0, category_id=9,
+        created_at=Timestamp(seconds=1_772_359_200, nanos=123_456_000))
+    stored = json.loads(json.dumps(convert.to_json(product)))
+    assert stored == {"id": 3, "name": "n", "price": "1.50", "category_id": 9,
+                      "created_at": {"seconds": 1_772_359_200, "nanos": 123_456_000}}
+    back = convert.from_json(shop_pb2.Product, stored)
+    assert back == product
+    assert not back.HasField("updated_at") and not back.HasField("description")
+
+
+def test_a_message_the_cache_json_does_not_fit_is_refused():
+    order = shop_pb2.Order(id=1, items=[shop_pb2.OrderItem(product_id=2, quantity=1)])
+    with pytest.raises(TypeError):
+        json.dumps(convert.to_json(order))
+
+
+@pytest.fixture
+async def store(redis_client) -> AsyncIterator[RedisStore]:
+    s = RedisStore(TEST_REDIS_URL, timeout=1.0)
+    yield s
+    await s.close()
+
+
+class Loader:
+    """A load() that counts its calls and can run something while 'reading the database'."""
+
+    def __init__(self, value: list[int], during=None) -> None:
+        self.value, self.during, self.calls = value, during, 0
+
+    async def __call__(self) -> list[int]:
+        self.calls += 1
+        if self.during is not None:
+            await self.during()
+        return self.value
+
+
+def key() -> str:
+    return f"tally:test:{uuid.uuid4().hex}"
+
+
+async def read(store: RedisStore, k: str, load: Loader, ttl_ms: int = 60_000) -> list[int]:
+    return await store.read_through(k, load, ttl_ms=ttl_ms, encode=lambda v: {"v": v},
+                                    decode=lambda j: j["v"])
+
+
+async def test_read_through_loads_once_then_serves_the_cached_json(store, redis_client):
+    k, load = key(), Loader([1, 2])
+    assert await read(store, k, load, ttl_ms=30_000) == [1, 2]
+    assert json.loads(redis_client.get(k)) == {"v": [1, 2]}
+    assert 0 < redis_client.pttl(k) <= 30_000
+    redis_client.set(k, json.dumps({"v": [7]}), px=30_000)  # what is cached is the answer
+    assert await read(store, k, load) == [7]
+    assert load.calls == 1
+
+
+async def test_read_through_does_not_cache_what_was_invalidated_while_loading(
+        store, redis_client):
+    k = key()
+    load = Loader([1], during=lambda: store.invalidate([k]))  # a writer committed meanwhile
+    assert await read(store, k, load) == [1]
+    assert redis_client.get(k) is None, "the old value was not put back"
+    assert await read(store, k, Loader([2])) == [2]
+    assert json.loads(redis_client.get(k)) == {"v": [2]}
+
+
+async def test_replace_caches_the_committed_value_over_an_older_one(store, redis_client):
+    k = key()
+    await read(store, k, Loader([1]))
+    await store.replace(k, {"v": [2]}, 10_000)
+    assert json.loads(redis_client.get(k)) == {"v": [2]}
+    assert 0 < redis_client.pttl(k) <= 10_000
+    assert await read(store, k, Loader([3])) == [2]
+
+
+async def test_read_through_without_redis_loads_every_time():
+    dead = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2, backoff=0.0)
+    try:
+        load = Loader([5])
+        assert await read(dead, key(), load) == [5]
+        assert await read(dead, key(), load) == [5]
+        assert load.calls == 2
+    finally:
+        await dead.close()
