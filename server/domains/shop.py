@@ -49,8 +49,10 @@ JOBS = [
         sql="select * from shop.generate_daily_reports("
             "(($1::timestamptz at time zone 'UTC')::date - 1))",
         daily_at=time(0, 0), catch_up=True),
-    # Moves the statistics journal into the totals, so readers sum a short journal.
-    Job(name="shop.fold_statistics", sql="select shop.fold_statistics()",
+    # Moves the statistics journal into the totals, so readers sum a short journal. Any
+    # time is a good time to fold: the scheduled time ($1) is only passed through.
+    Job(name="shop.fold_statistics",
+        sql="select shop.fold_statistics() as folded, $1::timestamptz as scheduled_for",
         every=timedelta(minutes=1)),
 ]
 
