@@ -12,8 +12,9 @@ an old value from the database cannot put it back after a writer invalidated the
                  still the generation seen before loading (one Lua call);
     invalidate:  after the transaction commits, INCR key:gen and DEL key (one Lua call).
 
-Domains use `read_through` (the read above, values stored as JSON), `invalidate` and
-`replace` (invalidate, then store the value the change committed).
+Domains cache rows by id through `CachedById` (a read-through with the kind's key, TTL and
+JSON form, and `invalidate`/`replace` after a change committed), built on
+`RedisStore.read_through`.
 
 Invalidations that fail while Redis is down are remembered and sent again once it
 answers, before anything is read from it.
@@ -24,8 +25,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -192,3 +193,35 @@ class RedisStore:
             return int(n), int(reset_ms)
 
         return await self._call("rate limit", count, None)
+
+
+class CachedById(Generic[_T]):
+    """One kind of value (an event, a product, ...) cached by row id: `key(id)` names it,
+    it lives `ttl_seconds`, and Redis holds `encode(value)` as JSON (`decode(id, json)`
+    reads it back). `load(id)` reads it from PostgreSQL. An id below 1 names no row: it
+    goes to `load`, so SQL says what is wrong, and is never cached."""
+
+    def __init__(self, store: RedisStore, key: Callable[[int], str], ttl_seconds: int,
+                 load: Callable[[int], Awaitable[_T]], *, encode: Callable[[_T], object],
+                 decode: Callable[[int, Any], _T]) -> None:
+        self.store = store
+        self.key = key
+        self.ttl_ms = ttl_seconds * 1000
+        self._load = load
+        self._encode = encode
+        self._decode = decode
+
+    async def get(self, row_id: int) -> _T:
+        if row_id < 1:
+            return await self._load(row_id)
+        return await self.store.read_through(
+            self.key(row_id), lambda: self._load(row_id), ttl_ms=self.ttl_ms,
+            encode=self._encode, decode=lambda cached: self._decode(row_id, cached))
+
+    async def invalidate(self, row_ids: Iterable[int]) -> None:
+        """After the change committed: drop these ids' cached values."""
+        await self.store.invalidate([self.key(i) for i in row_ids])
+
+    async def replace(self, row_id: int, value: _T) -> None:
+        """After the change committed: cache `value`, the row as it committed."""
+        await self.store.replace(self.key(row_id), self._encode(value), self.ttl_ms)

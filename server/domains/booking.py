@@ -11,6 +11,7 @@ from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
 from ..core import convert, db, errors, paging
 from ..core.batching import Batcher
+from ..core.cache import CachedById
 
 if TYPE_CHECKING:
     from ..core.context import App
@@ -36,8 +37,11 @@ def _booking(row: asyncpg.Record) -> pb.Booking:
 class BookingService(pb_grpc.BookingServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
-        self.cache_ttl_ms = app.settings.event_cache_ttl * 1000
+        self.events = CachedById(
+            app.redis, event_key, app.settings.event_cache_ttl, self._load_event,
+            encode=lambda e: [e.name, e.total_seats, e.available_seats],
+            decode=lambda event_id, v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
+                                                available_seats=v[2]))
         self.reservations: Batcher[tuple[int, str], pb.Booking] = app.batcher(
             "booking.reserve_seats", self._reserve_batch)
 
@@ -47,19 +51,11 @@ class BookingService(pb_grpc.BookingServiceServicer):
         return _event(row)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
-        event_id = request.event_id
+        return await self.events.get(request.event_id)
 
-        async def load() -> pb.Event:
-            return _event(await db.fetch_row(self.pool, "select * from booking.get_event($1)",
-                                             event_id))
-
-        if event_id < 1:  # let SQL say what is wrong, but never cache it
-            return await load()
-        return await self.redis.read_through(
-            event_key(event_id), load, ttl_ms=self.cache_ttl_ms,
-            encode=lambda e: [e.name, e.total_seats, e.available_seats],
-            decode=lambda v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
-                                      available_seats=v[2]))
+    async def _load_event(self, event_id: int) -> pb.Event:
+        return _event(await db.fetch_row(self.pool, "select * from booking.get_event($1)",
+                                         event_id))
 
     async def ListEvents(self, request: pb.ListEventsRequest, context: Any
                          ) -> pb.ListEventsResponse:
@@ -93,7 +89,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
             return results
         # Committed: drop the cached availability before anyone is answered.
         booked = sorted({r["event_id"] for r in rows if r["booking_id"] is not None})
-        await self.redis.invalidate([event_key(e) for e in booked])
+        await self.events.invalidate(booked)
         return [errors.outcome(r, _booking) for r in rows]
 
     async def GetBooking(self, request: pb.GetBookingRequest, context: Any
@@ -112,7 +108,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
                             ) -> pb.CancelBookingResponse:
         event_id = await self.pool.fetchval("select booking.cancel_booking($1)",
                                             request.booking_id)
-        await self.redis.invalidate([event_key(event_id)])
+        await self.events.invalidate([event_id])
         return pb.CancelBookingResponse()
 
     async def GetUserBookingStats(self, request: pb.GetUserBookingStatsRequest, context: Any

@@ -23,6 +23,7 @@ from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
 from ..core import convert, db, errors
 from ..core.batching import Batcher
+from ..core.cache import CachedById
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -136,8 +137,9 @@ def _report(r: dict[str, Any] | asyncpg.Record) -> pb.Report:
 class UserService(pb_grpc.UserServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
-        self.cache_ttl_ms = app.settings.user_cache_ttl * 1000
+        self.users = CachedById(
+            app.redis, user_key, app.settings.user_cache_ttl, self._load_user,
+            encode=convert.to_json, decode=lambda _, v: convert.from_json(pb.User, v))
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
@@ -147,17 +149,10 @@ class UserService(pb_grpc.UserServiceServicer):
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
-        user_id = request.user_id
+        return await self.users.get(request.user_id)
 
-        async def load() -> pb.User:
-            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)",
-                                            user_id))
-
-        if user_id < 1:  # let SQL say what is wrong, but never cache it
-            return await load()
-        return await self.redis.read_through(
-            user_key(user_id), load, ttl_ms=self.cache_ttl_ms, encode=convert.to_json,
-            decode=lambda v: convert.from_json(pb.User, v))
+    async def _load_user(self, user_id: int) -> pb.User:
+        return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Any
                         ) -> pb.ListUsersResponse:
@@ -172,13 +167,13 @@ class UserService(pb_grpc.UserServiceServicer):
             convert.text("username", _opt(request, "username")),
             convert.text("email", _opt(request, "email")),
             convert.text("description", _opt(request, "description")))
-        await self.redis.invalidate([user_key(request.user_id)])
+        await self.users.invalidate([request.user_id])
         return _user(row)
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
                          ) -> pb.DeleteUserResponse:
         await self.pool.execute("select shop.delete_user($1)", request.user_id)
-        await self.redis.invalidate([user_key(request.user_id)])
+        await self.users.invalidate([request.user_id])
         return pb.DeleteUserResponse()
 
     async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
@@ -199,8 +194,9 @@ class UserService(pb_grpc.UserServiceServicer):
 class ProductService(pb_grpc.ProductServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
-        self.cache_ttl_ms = app.settings.product_cache_ttl * 1000
+        self.products = CachedById(
+            app.redis, product_key, app.settings.product_cache_ttl, self._load_product,
+            encode=convert.to_json, decode=lambda _, v: convert.from_json(pb.Product, v))
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
@@ -224,17 +220,11 @@ class ProductService(pb_grpc.ProductServiceServicer):
         return _product(row)
 
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
-        product_id = request.product_id
+        return await self.products.get(request.product_id)
 
-        async def load() -> pb.Product:
-            return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
-                                               product_id))
-
-        if product_id < 1:  # let SQL say what is wrong, but never cache it
-            return await load()
-        return await self.redis.read_through(
-            product_key(product_id), load, ttl_ms=self.cache_ttl_ms, encode=convert.to_json,
-            decode=lambda v: convert.from_json(pb.Product, v))
+    async def _load_product(self, product_id: int) -> pb.Product:
+        return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                           product_id))
 
     async def ListProducts(self, request: pb.ListProductsRequest, context: Any
                            ) -> pb.ListProductsResponse:
@@ -257,15 +247,13 @@ class ProductService(pb_grpc.ProductServiceServicer):
             convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
             _opt(request, "category_id"))
         product = _product(row)
-        # Committed: the cached product is the new one.
-        await self.redis.replace(product_key(product.id), convert.to_json(product),
-                                 self.cache_ttl_ms)
+        await self.products.replace(product.id, product)
         return product
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any
                             ) -> pb.DeleteProductResponse:
         await self.pool.execute("select shop.delete_product($1)", request.product_id)
-        await self.redis.invalidate([product_key(request.product_id)])
+        await self.products.invalidate([request.product_id])
         return pb.DeleteProductResponse()
 
 

@@ -17,7 +17,7 @@ from google.rpc import error_details_pb2
 from tally.shop.v1 import shop_pb2
 
 from server.core import convert, errors
-from server.core.cache import RedisStore
+from server.core.cache import CachedById, RedisStore
 from tests.support import TEST_REDIS_URL, free_port
 
 OUTCOME_SQL = """
@@ -207,3 +207,28 @@ async def test_read_through_without_redis_loads_every_time():
         assert load.calls == 2
     finally:
         await dead.close()
+
+
+async def test_cached_by_id_caches_rows_not_mistakes(store, redis_client):
+    prefix = key()
+    loaded: list[int] = []
+
+    async def load(row_id: int) -> tuple[int, str]:
+        loaded.append(row_id)
+        return row_id, f"row {row_id}"
+
+    rows = CachedById(store, lambda i: f"{prefix}:{i}", 30, load,
+                      encode=lambda row: row[1], decode=lambda row_id, v: (row_id, v))
+    assert await rows.get(4) == (4, "row 4")
+    assert await rows.get(4) == (4, "row 4")
+    assert json.loads(redis_client.get(f"{prefix}:4")) == "row 4"
+    assert 0 < redis_client.pttl(f"{prefix}:4") <= 30_000
+    assert await rows.get(0) == (0, "row 0"), "an id below 1 goes to SQL..."
+    assert await rows.get(0) == (0, "row 0")
+    assert redis_client.get(f"{prefix}:0") is None, "... and is never cached"
+    assert loaded == [4, 0, 0]
+    await rows.replace(4, (4, "renamed"))
+    assert await rows.get(4) == (4, "renamed")
+    await rows.invalidate([4])
+    assert redis_client.get(f"{prefix}:4") is None
+    assert await rows.get(4) == (4, "row 4") and loaded == [4, 0, 0, 4]
