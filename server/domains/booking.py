@@ -59,11 +59,10 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def ListEvents(self, request: pb.ListEventsRequest, context: Any
                          ) -> pb.ListEventsResponse:
-        size = paging.page_size(request.page_size)
-        rows = await self.pool.fetch("select * from booking.list_events($1, $2)",
-                                     paging.after_id("e", request.page_token), size)
-        return pb.ListEventsResponse(events=[_event(r) for r in rows],
-                                     next_page_token=paging.next_token("e", rows, size))
+        rows, token = await paging.fetch_page(
+            self.pool, "select * from booking.list_events($1, $2)", "e", request.page_token,
+            request.page_size)
+        return pb.ListEventsResponse(events=[_event(r) for r in rows], next_page_token=token)
 
     async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
         return await self.reservations.submit(

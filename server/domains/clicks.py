@@ -75,11 +75,10 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
     async def ListBanners(self, request: pb.ListBannersRequest, context: Any
                           ) -> pb.ListBannersResponse:
-        size = paging.page_size(request.page_size)
-        rows = await self.pool.fetch("select * from clicks.list_banners($1, $2)",
-                                     paging.after_id("b", request.page_token), size)
-        return pb.ListBannersResponse(banners=[_banner(r) for r in rows],
-                                      next_page_token=paging.next_token("b", rows, size))
+        rows, token = await paging.fetch_page(
+            self.pool, "select * from clicks.list_banners($1, $2)", "b", request.page_token,
+            request.page_size)
+        return pb.ListBannersResponse(banners=[_banner(r) for r in rows], next_page_token=token)
 
     async def RecordClick(self, request: pb.RecordClickRequest, context: Any
                           ) -> pb.RecordClickResponse:
