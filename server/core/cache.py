@@ -29,9 +29,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
+from google.protobuf.message import Message
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from . import convert
 
 log = logging.getLogger("tally.redis")
 
@@ -40,6 +43,7 @@ MAX_REMEMBERED_INVALIDATIONS = 100_000
 
 _T = TypeVar("_T")
 _D = TypeVar("_D")
+_M = TypeVar("_M", bound=Message)
 
 _SET_IF_GENERATION = """
 if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
@@ -225,3 +229,10 @@ class CachedById(Generic[_T]):
     async def replace(self, row_id: int, value: _T) -> None:
         """After the change committed: cache `value`, the row as it committed."""
         await self.store.replace(self.key(row_id), self._encode(value), self.ttl_ms)
+
+
+def cached_messages(message: type[_M], store: RedisStore, key: Callable[[int], str],
+                    ttl_seconds: int, load: Callable[[int], Awaitable[_M]]) -> CachedById[_M]:
+    """A CachedById of flat protobuf messages, held as convert.to_json's JSON."""
+    return CachedById(store, key, ttl_seconds, load, encode=convert.to_json,
+                      decode=lambda _, cached: convert.from_json(message, cached))

@@ -23,7 +23,7 @@ from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
 from ..core import convert, db, errors
 from ..core.batching import Batcher
-from ..core.cache import CachedById
+from ..core.cache import cached_messages
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -137,9 +137,8 @@ def _report(r: dict[str, Any] | asyncpg.Record) -> pb.Report:
 class UserService(pb_grpc.UserServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.users = CachedById(
-            app.redis, user_key, app.settings.user_cache_ttl, self._load_user,
-            encode=convert.to_json, decode=lambda _, v: convert.from_json(pb.User, v))
+        self.users = cached_messages(pb.User, app.redis, user_key,
+                                     app.settings.user_cache_ttl, self._load_user)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
@@ -194,9 +193,8 @@ class UserService(pb_grpc.UserServiceServicer):
 class ProductService(pb_grpc.ProductServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.products = CachedById(
-            app.redis, product_key, app.settings.product_cache_ttl, self._load_product,
-            encode=convert.to_json, decode=lambda _, v: convert.from_json(pb.Product, v))
+        self.products = cached_messages(pb.Product, app.redis, product_key,
+                                        app.settings.product_cache_ttl, self._load_product)
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
