@@ -3,13 +3,14 @@
 The guard is the lock of server/jobs/lock.py, spoken over a plain socket: SET NX PX with a
 random token on `tally:lock:<name>`, a fencing token from the same script the server uses,
 release by a compare-and-delete script (never deletes another holder's lock;
-a lock that expired and was taken by someone else is reported, not removed).
+a lock that expired and was taken by someone else is reported, not removed). Key names
+and those scripts come from server/jobs/lock_protocol.py, which the server's lock uses too.
 
 Why not redis-py here: this command exists to be started a thousand times at once on a
 small machine. `import redis` costs about 0.3 s of CPU and 20 MB of private memory per
 process (it pulls in asyncio, ssl and every command module); this file imports only the
-standard library (about 0.04 s, 11 MB). The fencing script is server/jobs/lock.py's (a test
-checks the two texts are equal), and tests check that both sides exclude each other.
+standard library and server/jobs/lock_protocol.py, which imports nothing (about 0.04 s,
+11 MB); tests check what it imports, and that both sides exclude each other.
 
 Exit status: 0 when the work ran or was skipped because another run holds the lock;
 1 when Redis cannot be reached (or answers with an error); 2 for bad arguments.
@@ -31,18 +32,7 @@ import os
 import sys
 import time
 
-LOCK_PREFIX = "tally:lock:"
-FENCE_PREFIX = "tally:fence:"
-
-# KEYS[1] lock, ARGV[1] our token: delete the lock only while it still holds our token
-# (the same compare-and-delete redis-py's Lock.release does; a test checks each side
-# refuses to release the other's lock).
-RELEASE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
+from server.jobs.lock_protocol import NEXT_FENCE_SCRIPT, RELEASE_SCRIPT, fence_key, lock_key
 
 LAUNCH_PREFIX = "tally:launch:"
 LAUNCH_CLAIM_MS = 3600 * 1000
@@ -62,19 +52,6 @@ if launch then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 end
 return 'ok'
-"""
-
-# The same text as server.jobs.lock.NEXT_FENCE_SCRIPT (a test compares them).
-NEXT_FENCE_SCRIPT = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return false
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-local token = math.max(last + 1, now)
-redis.call('SET', KEYS[2], string.format('%d', token))
-return string.format('%d', token)
 """
 
 
@@ -266,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     run_id = os.urandom(4).hex()
     token = f"{run_id}-{os.urandom(12).hex()}"
-    lock, fence = LOCK_PREFIX + args.lock, FENCE_PREFIX + args.lock
+    lock, fence = lock_key(args.lock), fence_key(args.lock)
     launch_id = os.environ.get("LAUNCH_MANY_ID") or ""
     claim = f"{LAUNCH_PREFIX}{args.lock}:{launch_id}" if launch_id else lock
     try:

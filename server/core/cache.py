@@ -12,21 +12,29 @@ an old value from the database cannot put it back after a writer invalidated the
                  still the generation seen before loading (one Lua call);
     invalidate:  after the transaction commits, INCR key:gen and DEL key (one Lua call).
 
+Domains cache rows by id through `CachedById` (a read-through with the kind's key, TTL and
+JSON form, and `invalidate`/`replace` after a change committed), built on
+`RedisStore.read_through`.
+
 Invalidations that fail while Redis is down are remembered and sent again once it
 answers, before anything is read from it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar, cast
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
+from google.protobuf.message import Message
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from . import convert
 
 log = logging.getLogger("tally.redis")
 
@@ -35,6 +43,7 @@ MAX_REMEMBERED_INVALIDATIONS = 100_000
 
 _T = TypeVar("_T")
 _D = TypeVar("_D")
+_M = TypeVar("_M", bound=Message)
 
 _SET_IF_GENERATION = """
 if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
@@ -141,6 +150,27 @@ class RedisStore:
 
         await self._call("put", write, None)
 
+    async def read_through(self, key: str, load: Callable[[], Awaitable[_T]], *,
+                           encode: Callable[[_T], object], decode: Callable[[Any], _T],
+                           ttl_ms: int) -> _T:
+        """The value cached at `key` (`decode` of its JSON); on a miss, `load()`'s, cached
+        as the JSON of `encode(value)` for `ttl_ms` unless the key was invalidated while it
+        loaded. Without Redis, `load()`'s."""
+        cached, generation = await self.get(key)
+        if cached is not None:
+            return decode(json.loads(cached))
+        value = await load()
+        await self.put(key, json.dumps(encode(value)), generation, ttl_ms)
+        return value
+
+    async def replace(self, key: str, value: object, ttl_ms: int) -> None:
+        """After a change committed: cache `value` (stored as JSON) in place of what readers
+        may hold. Invalidating first bumps the generation, so a reader that loaded the old
+        row before the commit cannot put it back over this one."""
+        await self.invalidate([key])
+        _, generation = await self.get(key)
+        await self.put(key, json.dumps(value), generation, ttl_ms)
+
     async def invalidate(self, keys: list[str]) -> None:
         """Call after the change committed. Never raises."""
         if not keys:
@@ -167,3 +197,42 @@ class RedisStore:
             return int(n), int(reset_ms)
 
         return await self._call("rate limit", count, None)
+
+
+class CachedById(Generic[_T]):
+    """One kind of value (an event, a product, ...) cached by row id: `key(id)` names it,
+    it lives `ttl_seconds`, and Redis holds `encode(value)` as JSON (`decode(id, json)`
+    reads it back). `load(id)` reads it from PostgreSQL. An id below 1 names no row: it
+    goes to `load`, so SQL says what is wrong, and is never cached."""
+
+    def __init__(self, store: RedisStore, key: Callable[[int], str], ttl_seconds: int,
+                 load: Callable[[int], Awaitable[_T]], *, encode: Callable[[_T], object],
+                 decode: Callable[[int, Any], _T]) -> None:
+        self.store = store
+        self.key = key
+        self.ttl_ms = ttl_seconds * 1000
+        self._load = load
+        self._encode = encode
+        self._decode = decode
+
+    async def get(self, row_id: int) -> _T:
+        if row_id < 1:
+            return await self._load(row_id)
+        return await self.store.read_through(
+            self.key(row_id), lambda: self._load(row_id), ttl_ms=self.ttl_ms,
+            encode=self._encode, decode=lambda cached: self._decode(row_id, cached))
+
+    async def invalidate(self, row_ids: Iterable[int]) -> None:
+        """After the change committed: drop these ids' cached values."""
+        await self.store.invalidate([self.key(i) for i in row_ids])
+
+    async def replace(self, row_id: int, value: _T) -> None:
+        """After the change committed: cache `value`, the row as it committed."""
+        await self.store.replace(self.key(row_id), self._encode(value), self.ttl_ms)
+
+
+def cached_messages(message: type[_M], store: RedisStore, key: Callable[[int], str],
+                    ttl_seconds: int, load: Callable[[int], Awaitable[_M]]) -> CachedById[_M]:
+    """A CachedById of flat protobuf messages, held as convert.to_json's JSON."""
+    return CachedById(store, key, ttl_seconds, load, encode=convert.to_json,
+                      decode=lambda _, cached: convert.from_json(message, cached))

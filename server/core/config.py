@@ -84,6 +84,8 @@ class Settings:
     log_level: str = "INFO"
     redis_timeout: float = 0.25
     event_cache_ttl: int = 60
+    product_cache_ttl: int = 600
+    user_cache_ttl: int = 3600
     rate_limit_max: int = 100
     rate_limit_window_ms: int = 60_000
     batch_max_size: int = 256
@@ -109,6 +111,8 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             redis_timeout=_float("REDIS_TIMEOUT", 0.25),
             event_cache_ttl=_int("EVENT_CACHE_TTL", 60),
+            product_cache_ttl=_int("PRODUCT_CACHE_TTL", 600),
+            user_cache_ttl=_int("USER_CACHE_TTL", 3600),
             rate_limit_max=_int("RATE_LIMIT_MAX", 100),
             rate_limit_window_ms=_int("RATE_LIMIT_TIME_WINDOW", 60_000),
             batch_max_size=max(1, _int("BATCH_MAX_SIZE", 256)),

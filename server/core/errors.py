@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import asyncpg
 import grpc
@@ -24,6 +25,8 @@ from grpc_status import rpc_status
 log = logging.getLogger("tally.errors")
 
 DOMAIN = "tally"
+
+T = TypeVar("T")
 
 # Project SQLSTATEs (class TL), then standard ones. Classes (first two characters) are
 # matched when the full code is not listed.
@@ -125,17 +128,26 @@ def invalid_argument(field: str, message: str, reason: str = "INVALID_ARGUMENT")
     return RpcError(grpc.StatusCode.INVALID_ARGUMENT, message, reason, field=field)
 
 
-def from_outcome(
-    sqlstate: str, reason: str | None, message: str | None, field: str | None = None,
-    hint: str | None = None,
-) -> RpcError:
-    """An error reported by a batch function as an outcome row (with the error's HINT,
-    if the function reports it: see _details_from_hint)."""
+def from_outcome(row: asyncpg.Record) -> RpcError:
+    """The error a batch function reports in an outcome row: columns error_sqlstate,
+    error_reason, error_message, error_field, and error_hint where the function has one
+    (see _details_from_hint). As for a raised error, a SQLSTATE without a mapping becomes
+    INTERNAL with the generic message, and the row's own message goes to the log only."""
+    sqlstate = row["error_sqlstate"]
     code = status_for_sqlstate(sqlstate)
+    if code == grpc.StatusCode.INTERNAL:
+        return internal(RuntimeError(f"{sqlstate}: {row['error_message']}"))
     return RpcError(
-        code, message or code.name.lower(), reason or code.name, field=field,
-        details=_details_from_hint(hint), sqlstate=sqlstate
+        code, row["error_message"] or code.name.lower(), row["error_reason"] or code.name,
+        field=row["error_field"], details=_details_from_hint(row.get("error_hint")),
+        sqlstate=sqlstate,
     )
+
+
+def outcome(row: asyncpg.Record, value: Callable[[asyncpg.Record], T]) -> T | RpcError:
+    """One outcome row of a batch function as its caller's answer: `value(row)` when the
+    row reports no error (error_sqlstate is null), else the error it reports."""
+    return value(row) if row["error_sqlstate"] is None else from_outcome(row)
 
 
 def from_postgres(exc: asyncpg.PostgresError) -> RpcError:
@@ -251,6 +263,7 @@ __all__ = [
     "from_postgres",
     "internal",
     "invalid_argument",
+    "outcome",
     "precondition_failure",
     "retry_info",
     "status_for_sqlstate",

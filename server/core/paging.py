@@ -12,6 +12,8 @@ import binascii
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
+
 from . import errors
 
 DEFAULT_PAGE_SIZE = 50
@@ -46,3 +48,12 @@ def next_token(kind: str, rows: Sequence[Any], size: int) -> str:
         return ""
     last = rows[-1]["id"]
     return base64.urlsafe_b64encode(f"{kind}:{last}".encode()).decode().rstrip("=")
+
+
+async def fetch_page(pool: asyncpg.Pool, sql: str, kind: str, page_token: str,
+                     requested_size: int) -> tuple[list[asyncpg.Record], str]:
+    """One page of a List RPC: `sql` takes $1 = the id to start after, $2 = the page size
+    and returns rows with an `id`. Returns the rows and the next page's token."""
+    size = page_size(requested_size)
+    rows = await pool.fetch(sql, after_id(kind, page_token), size)
+    return rows, next_token(kind, rows, size)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
-from ..core import db, errors, paging
+from ..core import convert, db, errors, paging
 from ..core.batching import Batcher
+from ..core.cache import CachedById
 
 if TYPE_CHECKING:
     from ..core.context import App
@@ -25,64 +24,49 @@ def event_key(event_id: int) -> str:
     return f"tally:booking:event:{event_id}"
 
 
-def _timestamp(value: Any) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _event(row: asyncpg.Record) -> pb.Event:
     return pb.Event(id=row["id"], name=row["name"], total_seats=row["total_seats"],
                     available_seats=row["available_seats"])
 
 
-def _no_nul(field: str, value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refuse it here so it cannot fail a whole batch.
-    if "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      f"{field.upper()}_INVALID")
-    return value
+def _booking(row: asyncpg.Record) -> pb.Booking:
+    return pb.Booking(id=row["booking_id"], event_id=row["event_id"], user_id=row["user_id"],
+                      created_at=convert.timestamp(row["created_at"]))
 
 
 class BookingService(pb_grpc.BookingServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
-        self.cache_ttl_ms = app.settings.event_cache_ttl * 1000
+        self.events = CachedById(
+            app.redis, event_key, app.settings.event_cache_ttl, self._load_event,
+            encode=lambda e: [e.name, e.total_seats, e.available_seats],
+            decode=lambda event_id, v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
+                                                available_seats=v[2]))
         self.reservations: Batcher[tuple[int, str], pb.Booking] = app.batcher(
             "booking.reserve_seats", self._reserve_batch)
 
     async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
         row = await db.fetch_row(self.pool, "select * from booking.create_event($1, $2)",
-                                 _no_nul("name", request.name), request.total_seats)
+                                 convert.text("name", request.name), request.total_seats)
         return _event(row)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
-        event_id = request.event_id
-        if event_id < 1:  # let SQL say what is wrong, but never cache it
-            row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
-            return _event(row)
-        key = event_key(event_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            name, total, available = json.loads(cached)
-            return pb.Event(id=event_id, name=name, total_seats=total, available_seats=available)
-        row = await db.fetch_row(self.pool, "select * from booking.get_event($1)", event_id)
-        value = json.dumps([row["name"], row["total_seats"], row["available_seats"]])
-        await self.redis.put(key, value, generation, self.cache_ttl_ms)
-        return _event(row)
+        return await self.events.get(request.event_id)
+
+    async def _load_event(self, event_id: int) -> pb.Event:
+        return _event(await db.fetch_row(self.pool, "select * from booking.get_event($1)",
+                                         event_id))
 
     async def ListEvents(self, request: pb.ListEventsRequest, context: Any
                          ) -> pb.ListEventsResponse:
-        size = paging.page_size(request.page_size)
-        rows = await self.pool.fetch("select * from booking.list_events($1, $2)",
-                                     paging.after_id("e", request.page_token), size)
-        return pb.ListEventsResponse(events=[_event(r) for r in rows],
-                                     next_page_token=paging.next_token("e", rows, size))
+        rows, token = await paging.fetch_page(
+            self.pool, "select * from booking.list_events($1, $2)", "e", request.page_token,
+            request.page_size)
+        return pb.ListEventsResponse(events=[_event(r) for r in rows], next_page_token=token)
 
     async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
         return await self.reservations.submit(
-            (request.event_id, _no_nul("user_id", request.user_id)))
+            (request.event_id, convert.text("user_id", request.user_id)))
 
     async def _reserve_batch(self, items: list[tuple[int, str]]
                              ) -> list[pb.Booking | errors.RpcError]:
@@ -104,15 +88,8 @@ class BookingService(pb_grpc.BookingServiceServicer):
             return results
         # Committed: drop the cached availability before anyone is answered.
         booked = sorted({r["event_id"] for r in rows if r["booking_id"] is not None})
-        await self.redis.invalidate([event_key(e) for e in booked])
-        return [
-            pb.Booking(id=r["booking_id"], event_id=r["event_id"], user_id=r["user_id"],
-                       created_at=_timestamp(r["created_at"]))
-            if r["error_sqlstate"] is None
-            else errors.from_outcome(r["error_sqlstate"], r["error_reason"],
-                                     r["error_message"], r["error_field"])
-            for r in rows
-        ]
+        await self.events.invalidate(booked)
+        return [errors.outcome(r, _booking) for r in rows]
 
     async def GetBooking(self, request: pb.GetBookingRequest, context: Any
                          ) -> pb.GetBookingResponse:
@@ -120,7 +97,7 @@ class BookingService(pb_grpc.BookingServiceServicer):
                                  request.booking_id)
         return pb.GetBookingResponse(
             booking=pb.Booking(id=row["id"], event_id=row["event_id"], user_id=row["user_id"],
-                               created_at=_timestamp(row["created_at"])),
+                               created_at=convert.timestamp(row["created_at"])),
             event=pb.Event(id=row["event_id"], name=row["event_name"],
                            total_seats=row["total_seats"],
                            available_seats=row["available_seats"]),
@@ -130,13 +107,13 @@ class BookingService(pb_grpc.BookingServiceServicer):
                             ) -> pb.CancelBookingResponse:
         event_id = await self.pool.fetchval("select booking.cancel_booking($1)",
                                             request.booking_id)
-        await self.redis.invalidate([event_key(event_id)])
+        await self.events.invalidate([event_id])
         return pb.CancelBookingResponse()
 
     async def GetUserBookingStats(self, request: pb.GetUserBookingStatsRequest, context: Any
                                   ) -> pb.UserBookingStats:
         row = await db.fetch_row(self.pool, "select * from booking.user_booking_stats($1)",
-                                 _no_nul("user_id", request.user_id))
+                                 convert.text("user_id", request.user_id))
         return pb.UserBookingStats(user_id=row["user_id"], bookings_count=row["bookings_count"])
 
 

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
-from ..core import db, errors, metrics, paging
+from ..core import convert, db, errors, metrics, paging
 from ..core.batching import Batcher
 from ..jobs.job import Job
 
@@ -53,29 +52,9 @@ _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _banner(row: asyncpg.Record) -> pb.Banner:
-    return pb.Banner(id=row["id"], name=row["name"], created_at=_timestamp(row["created_at"]))
-
-
-def _no_nul(field: str, value: str) -> str:
-    # PostgreSQL text cannot hold NUL; say so as the SQL rule would.
-    if "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      f"{field.upper()}_INVALID")
-    return value
-
-
-def _time(field: str, ts: Timestamp, reason: str) -> datetime:
-    try:
-        return ts.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError):
-        raise errors.invalid_argument(field, f"{field} is out of range", reason) from None
+    return pb.Banner(id=row["id"], name=row["name"],
+                     created_at=convert.timestamp(row["created_at"]))
 
 
 class ClickService(pb_grpc.ClickServiceServicer):
@@ -86,7 +65,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
     async def CreateBanner(self, request: pb.CreateBannerRequest, context: Any) -> pb.Banner:
         row = await db.fetch_row(self.pool, "select * from clicks.create_banner($1)",
-                                 _no_nul("name", request.name))
+                                 convert.text("name", request.name))
         return _banner(row)
 
     async def GetBanner(self, request: pb.GetBannerRequest, context: Any) -> pb.Banner:
@@ -96,11 +75,10 @@ class ClickService(pb_grpc.ClickServiceServicer):
 
     async def ListBanners(self, request: pb.ListBannersRequest, context: Any
                           ) -> pb.ListBannersResponse:
-        size = paging.page_size(request.page_size)
-        rows = await self.pool.fetch("select * from clicks.list_banners($1, $2)",
-                                     paging.after_id("b", request.page_token), size)
-        return pb.ListBannersResponse(banners=[_banner(r) for r in rows],
-                                      next_page_token=paging.next_token("b", rows, size))
+        rows, token = await paging.fetch_page(
+            self.pool, "select * from clicks.list_banners($1, $2)", "b", request.page_token,
+            request.page_size)
+        return pb.ListBannersResponse(banners=[_banner(r) for r in rows], next_page_token=token)
 
     async def RecordClick(self, request: pb.RecordClickRequest, context: Any
                           ) -> pb.RecordClickResponse:
@@ -123,8 +101,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
         metrics.CLICKS.inc(len(items) - len(failed))
         results: list[pb.RecordClickResponse | errors.RpcError] = [_RECORDED] * len(items)
         for r in failed:
-            results[r["ord"] - 1] = errors.from_outcome(
-                r["error_sqlstate"], r["error_reason"], r["error_message"], r["error_field"])
+            results[r["ord"] - 1] = errors.from_outcome(r)
         return results
 
     async def RecordClicks(self, request: pb.RecordClicksRequest, context: Any
@@ -154,9 +131,9 @@ class ClickService(pb_grpc.ClickServiceServicer):
         return pb.RecordClicksResponse(accepted=accepted)
 
     async def GetStats(self, request: pb.GetStatsRequest, context: Any) -> pb.GetStatsResponse:
-        ts_from = (_time("ts_from", request.ts_from, "RANGE_INVALID")
+        ts_from = (convert.to_datetime("ts_from", request.ts_from, "RANGE_INVALID")
                    if request.HasField("ts_from") else None)
-        ts_to = (_time("ts_to", request.ts_to, "RANGE_INVALID")
+        ts_to = (convert.to_datetime("ts_to", request.ts_to, "RANGE_INVALID")
                  if request.HasField("ts_to") else None)
         row = await db.fetch_row(self.pool, _STATS_SQL, request.banner_id, ts_from, ts_to)
         reply = pb.GetStatsResponse(banner_id=request.banner_id, total=row[2])

@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from ..core import db, errors
+from ..core import convert, db, errors
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -37,22 +36,6 @@ EXPORT_SQL = "select * from segments.export_history($1::integer, $2::integer, $3
 # asyncpg counts the time spent waiting for a slow client against the COPY's timeout
 # (the pool's default is 30 s); the client's own deadline is the real limit.
 EXPORT_TIMEOUT_SECONDS = 3600.0
-
-
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def _no_nul(field: str, value: str) -> str:
-    # PostgreSQL text cannot hold NUL; SQL would say "invalid byte sequence", not why.
-    if "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      "SLUG_INVALID")
-    return value
 
 
 def _percent(raw: str) -> Decimal:
@@ -79,7 +62,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         row = await db.fetch_row(self.pool, "select * from segments.create_user($1)",
                                  request.user_id)
         return pb.CreateUserResponse(
-            user=pb.User(user_id=row["user_id"], created_at=_timestamp(row["created_at"])),
+            user=pb.User(user_id=row["user_id"], created_at=convert.timestamp(row["created_at"])),
             created=row["created"])
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
@@ -91,17 +74,17 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                             ) -> pb.CreateSegmentResponse:
         percent = _percent(request.auto_percent) if request.HasField("auto_percent") else None
         row = await db.fetch_row(self.pool, "select * from segments.create_segment($1, $2)",
-                                 _no_nul("slug", request.slug), percent)
+                                 convert.text("slug", request.slug, "SLUG_INVALID"), percent)
         return pb.CreateSegmentResponse(
             segment=pb.Segment(id=row["id"], slug=row["slug"],
                                auto_percent=_percent_text(row["auto_percent"]),
-                               created_at=_timestamp(row["created_at"])),
+                               created_at=convert.timestamp(row["created_at"])),
             auto_members=row["auto_members"])
 
     async def DeleteSegment(self, request: pb.DeleteSegmentRequest, context: Any
                             ) -> pb.DeleteSegmentResponse:
         ended = await self.pool.fetchval("select segments.delete_segment($1)",
-                                         _no_nul("slug", request.slug))
+                                         convert.text("slug", request.slug, "SLUG_INVALID"))
         return pb.DeleteSegmentResponse(memberships_ended=ended)
 
     async def UpdateUserSegments(self, request: pb.UpdateUserSegmentsRequest, context: Any
@@ -110,8 +93,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         rows = await self.pool.fetch(
             "select * from segments.update_user_segments($1, $2, $3, $4, $5)",
             request.user_id,
-            [_no_nul("add", a.slug) for a in adds],
-            [_no_nul("remove", s) for s in request.remove],
+            [convert.text("add", a.slug, "SLUG_INVALID") for a in adds],
+            [convert.text("remove", s, "SLUG_INVALID") for s in request.remove],
             [a.expires_at.ToDatetime(tzinfo=UTC) if a.HasField("expires_at") else None
              for a in adds],
             [a.ttl.ToTimedelta() if a.HasField("ttl") else None for a in adds],
@@ -120,7 +103,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         for r in rows:
             if r["operation"] == "add":
                 reply.added.append(pb.AddedSegment(slug=r["slug"], added=r["changed"],
-                                                   expires_at=_timestamp(r["expires_at"])))
+                                                   expires_at=convert.timestamp(r["expires_at"])))
             else:
                 reply.removed.append(pb.RemovedSegment(slug=r["slug"], removed=r["changed"]))
         return reply
@@ -130,8 +113,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         rows = await self.pool.fetch("select * from segments.user_segments($1)",
                                      request.user_id)
         return pb.GetUserSegmentsResponse(user_id=request.user_id, segments=[
-            pb.Membership(slug=r["slug"], expires_at=_timestamp(r["expires_at"]),
-                          added_at=_timestamp(r["added_at"]))
+            pb.Membership(slug=r["slug"], expires_at=convert.timestamp(r["expires_at"]),
+                          added_at=convert.timestamp(r["added_at"]))
             for r in rows])
 
     async def ExportHistory(self, request: pb.ExportHistoryRequest, context: Any

@@ -8,7 +8,6 @@ streams the report outbox: replay from PostgreSQL, then LISTEN shop_reports.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -18,14 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import grpc
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from tally.shop.v1 import shop_pb2 as pb
 from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 
-from ..core import db, errors
+from ..core import convert, db, errors
 from ..core.batching import Batcher
+from ..core.cache import cached_messages
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -36,8 +34,6 @@ log = logging.getLogger("tally.shop")
 
 SERVICES = [pb.DESCRIPTOR.services_by_name[n].full_name
             for n in ("UserService", "ProductService", "OrderService", "ReportService")]
-USER_TTL_MS = 3600 * 1000
-PRODUCT_TTL_MS = 600 * 1000
 NOTIFY_CHANNEL = "shop_reports"
 REPLAY_BATCH = 100
 # Orders of one batch are placed in subtransactions of one transaction; PostgreSQL keeps
@@ -54,8 +50,10 @@ JOBS = [
         sql="select * from shop.generate_daily_reports("
             "(($1::timestamptz at time zone 'UTC')::date - 1))",
         daily_at=time(0, 0), catch_up=True),
-    # Moves the statistics journal into the totals, so readers sum a short journal.
-    Job(name="shop.fold_statistics", sql="select shop.fold_statistics()",
+    # Moves the statistics journal into the totals, so readers sum a short journal. Any
+    # time is a good time to fold: the scheduled time ($1) is only passed through.
+    Job(name="shop.fold_statistics",
+        sql="select shop.fold_statistics() as folded, $1::timestamptz as scheduled_for",
         every=timedelta(minutes=1)),
 ]
 
@@ -68,26 +66,12 @@ def product_key(product_id: int) -> str:
     return f"tally:shop:product:{product_id}"
 
 
-def _ts(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
 def _opt(request: Message, name: str) -> Any:
     return getattr(request, name) if request.HasField(name) else None
-
-
-def _text(field: str, value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL: refuse it as a bad argument, not an internal error.
-    if value is not None and "\x00" in value:
-        raise errors.invalid_argument(field, f"{field} must not contain NUL characters",
-                                      f"{field.upper()}_INVALID")
-    return value
 
 
 def _day(field: str, value: str) -> date:
@@ -102,27 +86,23 @@ def _page(count: int, page: int) -> tuple[int, int]:
     return (count or 10), (page or 1)
 
 
-def _encode(msg: Message) -> str:
-    return base64.b64encode(msg.SerializeToString()).decode()
-
-
 def _user(r: asyncpg.Record) -> pb.User:
     return pb.User(id=r["id"], username=r["username"], email=r["email"],
-                   description=r["description"], created_at=_ts(r["created_at"]),
-                   updated_at=_ts(r["updated_at"]))
+                   description=r["description"], created_at=convert.timestamp(r["created_at"]),
+                   updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _address(r: asyncpg.Record) -> pb.Address:
     return pb.Address(id=r["id"], user_id=r["user_id"], street=r["street"], city=r["city"],
                       state=r["state"], zip_code=r["zip_code"], country=r["country"],
-                      is_primary=r["is_primary"], created_at=_ts(r["created_at"]))
+                      is_primary=r["is_primary"], created_at=convert.timestamp(r["created_at"]))
 
 
 def _product(r: asyncpg.Record) -> pb.Product:
     return pb.Product(id=r["id"], name=r["name"], description=r["description"],
                       price=_money(r["price"]), stock_quantity=r["stock_quantity"],
-                      category_id=r["category_id"], created_at=_ts(r["created_at"]),
-                      updated_at=_ts(r["updated_at"]))
+                      category_id=r["category_id"], created_at=convert.timestamp(r["created_at"]),
+                      updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _order(r: asyncpg.Record) -> pb.Order:
@@ -133,7 +113,8 @@ def _order(r: asyncpg.Record) -> pb.Order:
         total_price=_money(r["total_price"]),
         items=[pb.OrderItem(product_id=i["product_id"], quantity=i["quantity"],
                             price_at_order=i["price_at_order"]) for i in items],
-        created_at=_ts(r["created_at"]), updated_at=_ts(r["updated_at"]))
+        created_at=convert.timestamp(r["created_at"]),
+        updated_at=convert.timestamp(r["updated_at"]))
 
 
 def _status_name(value: pb.OrderStatus.ValueType, *, required: bool) -> str | None:
@@ -156,26 +137,21 @@ def _report(r: dict[str, Any] | asyncpg.Record) -> pb.Report:
 class UserService(pb_grpc.UserServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
+        self.users = cached_messages(pb.User, app.redis, user_key,
+                                     app.settings.user_cache_ttl, self._load_user)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
             self.pool, "select * from shop.create_user($1, $2, $3)",
-            _text("username", request.username), _text("email", request.email),
-            _text("description", _opt(request, "description")))
+            convert.text("username", request.username), convert.text("email", request.email),
+            convert.text("description", _opt(request, "description")))
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
-        user_id = request.user_id
-        if user_id < 1:  # let SQL say what is wrong, but never cache it
-            return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
-        key = user_key(user_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            return pb.User.FromString(base64.b64decode(cached))
-        user = _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
-        await self.redis.put(key, _encode(user), generation, USER_TTL_MS)
-        return user
+        return await self.users.get(request.user_id)
+
+    async def _load_user(self, user_id: int) -> pb.User:
+        return _user(await db.fetch_row(self.pool, "select * from shop.get_user($1)", user_id))
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Any
                         ) -> pb.ListUsersResponse:
@@ -187,24 +163,25 @@ class UserService(pb_grpc.UserServiceServicer):
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
             self.pool, "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
-            _text("username", _opt(request, "username")), _text("email", _opt(request, "email")),
-            _text("description", _opt(request, "description")))
-        await self.redis.invalidate([user_key(request.user_id)])
+            convert.text("username", _opt(request, "username")),
+            convert.text("email", _opt(request, "email")),
+            convert.text("description", _opt(request, "description")))
+        await self.users.invalidate([request.user_id])
         return _user(row)
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
                          ) -> pb.DeleteUserResponse:
         await self.pool.execute("select shop.delete_user($1)", request.user_id)
-        await self.redis.invalidate([user_key(request.user_id)])
+        await self.users.invalidate([request.user_id])
         return pb.DeleteUserResponse()
 
     async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
         row = await db.fetch_row(
             self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)",
             request.user_id,
-            _text("street", request.street), _text("city", request.city),
-            _text("state", request.state), _text("zip_code", request.zip_code),
-            _text("country", request.country), request.is_primary)
+            convert.text("street", request.street), convert.text("city", request.city),
+            convert.text("state", request.state), convert.text("zip_code", request.zip_code),
+            convert.text("country", request.country), request.is_primary)
         return _address(row)
 
     async def ListAddresses(self, request: pb.ListAddressesRequest, context: Any
@@ -216,12 +193,13 @@ class UserService(pb_grpc.UserServiceServicer):
 class ProductService(pb_grpc.ProductServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.redis = app.redis
+        self.products = cached_messages(pb.Product, app.redis, product_key,
+                                        app.settings.product_cache_ttl, self._load_product)
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
         row = await db.fetch_row(self.pool, "select * from shop.create_category($1)",
-                                 _text("name", request.name))
+                                 convert.text("name", request.name))
         return pb.Category(id=row["id"], name=row["name"])
 
     async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
@@ -233,33 +211,27 @@ class ProductService(pb_grpc.ProductServiceServicer):
     async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
         row = await db.fetch_row(
             self.pool, "select * from shop.create_product($1, $2, $3, $4, $5)",
-            _text("name", request.name),
-            _text("description", _opt(request, "description")), _text("price", request.price),
+            convert.text("name", request.name),
+            convert.text("description", _opt(request, "description")),
+            convert.text("price", request.price),
             request.stock_quantity, request.category_id)
         return _product(row)
 
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
-        product_id = request.product_id
-        if product_id < 1:
-            return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
-                                               product_id))
-        key = product_key(product_id)
-        cached, generation = await self.redis.get(key)
-        if cached is not None:
-            return pb.Product.FromString(base64.b64decode(cached))
-        product = _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
-                                              product_id))
-        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
-        return product
+        return await self.products.get(request.product_id)
+
+    async def _load_product(self, product_id: int) -> pb.Product:
+        return _product(await db.fetch_row(self.pool, "select * from shop.get_product($1)",
+                                           product_id))
 
     async def ListProducts(self, request: pb.ListProductsRequest, context: Any
                            ) -> pb.ListProductsResponse:
         rows = await self.pool.fetch(
             "select * from shop.list_products($1, $2, $3, $4, $5, $6)",
             *_page(request.count, request.page),
-            _text("name_contains", _opt(request, "name_contains")),
-            _text("min_price", _opt(request, "min_price")),
-            _text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
+            convert.text("name_contains", _opt(request, "name_contains")),
+            convert.text("min_price", _opt(request, "min_price")),
+            convert.text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
         return pb.ListProductsResponse(
             products=[_product(r) for r in rows if r["id"] is not None], total=rows[0]["total"])
 
@@ -268,23 +240,18 @@ class ProductService(pb_grpc.ProductServiceServicer):
         row = await db.fetch_row(
             self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6)",
             request.product_id,
-            _text("name", _opt(request, "name")),
-            _text("description", _opt(request, "description")),
-            _text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
+            convert.text("name", _opt(request, "name")),
+            convert.text("description", _opt(request, "description")),
+            convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
             _opt(request, "category_id"))
         product = _product(row)
-        # Committed: rewrite the cached product. Invalidating first bumps the generation,
-        # so a reader that loaded the old row before the commit cannot put it back.
-        key = product_key(product.id)
-        await self.redis.invalidate([key])
-        _, generation = await self.redis.get(key)
-        await self.redis.put(key, _encode(product), generation, PRODUCT_TTL_MS)
+        await self.products.replace(product.id, product)
         return product
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any
                             ) -> pb.DeleteProductResponse:
         await self.pool.execute("select shop.delete_product($1)", request.product_id)
-        await self.redis.invalidate([product_key(request.product_id)])
+        await self.products.invalidate([request.product_id])
         return pb.DeleteProductResponse()
 
 
@@ -314,20 +281,9 @@ class OrderService(pb_grpc.OrderServiceServicer):
         rows = await self.pool.fetch(
             "select * from shop.create_orders($1, $2, $3, $4, $5)",
             [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities)
-        results: list[pb.Order | errors.RpcError] = []
-        changed: set[int] = set()
-        for r in rows:
-            if r["error_sqlstate"] is None:
-                order = _order(r)
-                changed.update(i.product_id for i in order.items)
-                results.append(order)
-            elif errors.status_for_sqlstate(r["error_sqlstate"]) == grpc.StatusCode.INTERNAL:
-                results.append(errors.internal(RuntimeError(
-                    f"{r['error_sqlstate']}: {r['error_message']}")))
-            else:
-                results.append(errors.from_outcome(
-                    r["error_sqlstate"], r["error_reason"], r["error_message"],
-                    r["error_field"], r["error_hint"]))
+        results = [errors.outcome(r, _order) for r in rows]
+        changed = {i.product_id for order in results if isinstance(order, pb.Order)
+                   for i in order.items}
         # Committed: the cached stock of these products is stale now.
         await self.redis.invalidate([product_key(p) for p in sorted(changed)])
         return results
@@ -448,7 +404,8 @@ class ReportService(pb_grpc.ReportServiceServicer):
                     yield pb.ReportSummary(
                         id=r["id"], report_date=str(r["report_date"]),
                         reports_count=r["reports_count"],
-                        reports=[_report(x) for x in reports], created_at=_ts(r["created_at"]))
+                        reports=[_report(x) for x in reports],
+                        created_at=convert.timestamp(r["created_at"]))
                     last = r["id"]
                 if len(rows) == REPLAY_BATCH:
                     continue

@@ -2,8 +2,9 @@
 
 A domain module declares its periodic work as `JOBS = [Job(...), ...]`; the server's job
 runner (off with --no-jobs) runs each job on its schedule. A job is one SQL statement
-that takes one parameter, $1: the scheduled time of the run (timestamptz, UTC). It must
-be idempotent: running it twice for the same scheduled time changes nothing.
+that takes one parameter, $1: the scheduled time of the run (timestamptz, UTC); a job
+that does not need the time still names $1 (e.g. returns it), so the runner never has to
+guess. It must be idempotent: running it twice for the same scheduled time changes nothing.
 """
 
 from __future__ import annotations
@@ -27,3 +28,5 @@ class Job:
             raise ValueError(f"job {self.name}: give exactly one of every= and daily_at=")
         if self.every is not None and self.every <= timedelta(0):
             raise ValueError(f"job {self.name}: every= must be positive")
+        if "$1" not in self.sql:
+            raise ValueError(f"job {self.name}: its SQL must take $1, the scheduled time")

@@ -16,8 +16,9 @@ hence after our script ran. It is max(previous + 1, Redis's clock in microsecond
 keeps increasing even if the counter key is lost (a flushed or replaced Redis would
 otherwise restart at 1 and every new token would look stale to PostgreSQL).
 
-Keys: `tally:lock:<name>` (the lock), `tally:fence:<name>` (the last token issued).
-clients/run_once.py speaks the same protocol with the same scripts.
+Keys: `tally:lock:<name>` (the lock), `tally:fence:<name>` (the last token issued). The key
+names and the fencing script live in server/jobs/lock_protocol.py, which
+clients/run_once.py imports too.
 """
 
 from __future__ import annotations
@@ -30,32 +31,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, LockNotOwnedError
 
+from .lock_protocol import NEXT_FENCE_SCRIPT, fence_key, lock_key
+
 log = logging.getLogger("tally.lock")
-
-LOCK_PREFIX = "tally:lock:"
-FENCE_PREFIX = "tally:fence:"
-
-# KEYS[1] lock, KEYS[2] fence counter, ARGV[1] our token. Returns the new fencing token,
-# or false when the lock is no longer ours (it expired between SET NX and this call).
-NEXT_FENCE_SCRIPT = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then
-  return false
-end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-local token = math.max(last + 1, now)
-redis.call('SET', KEYS[2], string.format('%d', token))
-return string.format('%d', token)
-"""
-
-
-def lock_key(name: str) -> str:
-    return LOCK_PREFIX + name
-
-
-def fence_key(name: str) -> str:
-    return FENCE_PREFIX + name
 
 
 @dataclass

@@ -164,10 +164,7 @@ class JobRunner:
                 if run_id is None:
                     outcome = "already_done"
                 else:
-                    # $1 is the scheduled time; a statement that ignores it gets none.
-                    statement = await conn.prepare(job.sql)
-                    await statement.fetch(*((scheduled_for,)
-                                            if statement.get_parameters() else ()))
+                    await conn.execute(job.sql, scheduled_for)
                     await conn.execute("select tally.finish_job_run($1)", run_id)
                     outcome = "succeeded"
         except asyncio.CancelledError:

@@ -9,11 +9,16 @@
 A domain never imports another domain, only server.app imports the domains, and core
 imports nothing above itself. Imports under `if TYPE_CHECKING:` count too: a type-only
 import upward is still a dependency in the reader's head.
+
+clients/ may use server/ modules that need nothing but the standard library (run-once
+shares server.jobs.lock_protocol with the server's lock), so a command-line tool never
+pays for the server's dependencies.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 from tests.support import ROOT
@@ -100,6 +105,28 @@ def test_the_check_sees_an_upward_import():
         ]
     finally:
         bad.unlink()
+
+
+def top_level_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add("." if node.level else (node.module or "").split(".")[0])
+    return names
+
+
+def test_clients_use_only_server_modules_that_need_the_standard_library_alone():
+    used = set()
+    for path in sorted((ROOT / "clients").glob("*.py")):
+        for target in server_imports(path):
+            module = (ROOT / Path(*target.split("."))).with_suffix(".py")
+            if module.exists():
+                used.add(target)
+                extra = top_level_imports(module) - set(sys.stdlib_module_names)
+                assert extra == set(), f"{path.name} uses {target}, which imports {extra}"
+    assert "server.jobs.lock_protocol" in used, "the check looked at run-once's import"
 
 
 def test_every_domain_has_the_same_four_places():

@@ -126,10 +126,18 @@ async def test_concurrent_runners_one_scheduled_time(ticks, admin_db, pool, pool
     assert ticks_of(admin_db, job) == [t]
 
 
-async def test_a_job_may_ignore_its_scheduled_time(ticks, admin_db, pool, aredis):
-    name = f"guard_test.noparam_{uuid.uuid4().hex[:8]}"
-    job = Job(name, f"insert into guard_test.ticks (job, scheduled_for) values ('{name}',"
-                    " '2000-01-01Z')", every=timedelta(minutes=1))
+def test_a_job_must_take_its_scheduled_time():
+    with pytest.raises(ValueError, match=r"\$1"):
+        Job("guard_test.noparam", "insert into guard_test.ticks (job, scheduled_for)"
+                                  " values ('noparam', '2000-01-01Z')", every=timedelta(minutes=1))
+
+
+async def test_a_job_may_pass_its_scheduled_time_through(ticks, admin_db, pool, aredis):
+    """A job that does not need the time names $1 anyway; the runner always passes it."""
+    name = f"guard_test.passthrough_{uuid.uuid4().hex[:8]}"
+    job = Job(name, f"insert into guard_test.ticks (job, scheduled_for) select '{name}',"
+                    " '2000-01-01Z' from (select $1::timestamptz) as run (scheduled_for)",
+              every=timedelta(minutes=1))
     runner = JobRunner(pool, aredis, [job], runner_id="a")
     assert await runner.run_once(job, at("2026-03-01 10:00:00")) == "succeeded"
     assert ticks_of(admin_db, job) == [at("2000-01-01 00:00:00")]

@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from clients import run_once
-from server.jobs import lock
+from server.jobs import lock, lock_protocol
+from server.jobs.lock_protocol import fence_key, lock_key
 
 
 def name() -> str:
@@ -22,7 +23,7 @@ def name() -> str:
 async def wait_expired(client, lock_name: str) -> None:
     """Until Redis itself has dropped the key (its TTL ran out), not a guessed sleep."""
     for _ in range(1000):
-        if not await client.exists(lock.lock_key(lock_name)):
+        if not await client.exists(lock_key(lock_name)):
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"lock {lock_name} did not expire")
@@ -52,7 +53,7 @@ async def test_lock_expires(aredis, aredis2):
     n = name()
     held = await lock.acquire(aredis, n, 0.2)
     assert held is not None
-    pttl = await aredis.pttl(lock.lock_key(n))
+    pttl = await aredis.pttl(lock_key(n))
     assert 0 < pttl <= 200
     await wait_expired(aredis, n)
     assert not await held.owned()
@@ -71,7 +72,7 @@ async def test_release_of_a_lock_taken_over_is_refused_and_warned(aredis, aredis
         assert await first.release() is False
     assert "no longer ours" in caplog.text
     assert await second.owned(), "the other holder's lock was left alone"
-    assert (await aredis.get(lock.lock_key(n))) == second.token
+    assert (await aredis.get(lock_key(n))) == second.token
     assert await second.release() is True
 
 
@@ -79,10 +80,10 @@ async def test_extend(aredis):
     n = name()
     held = await lock.acquire(aredis, n, 1)
     assert await held.extend(30) is True
-    assert await aredis.pttl(lock.lock_key(n)) > 20_000
+    assert await aredis.pttl(lock_key(n)) > 20_000
     await held.release()
     assert await held.extend(30) is False, "a released lock cannot be extended"
-    assert not await aredis.exists(lock.lock_key(n))
+    assert not await aredis.exists(lock_key(n))
 
 
 async def test_extend_refused_after_takeover(aredis, aredis2):
@@ -91,7 +92,7 @@ async def test_extend_refused_after_takeover(aredis, aredis2):
     await wait_expired(aredis, n)
     second = await lock.acquire(aredis2, n, 5)
     assert await first.extend(60) is False
-    assert 0 < await aredis.pttl(lock.lock_key(n)) <= 5000, "the new holder's ttl is untouched"
+    assert 0 < await aredis.pttl(lock_key(n)) <= 5000, "the new holder's ttl is untouched"
     await second.release()
 
 
@@ -109,7 +110,7 @@ async def test_fencing_tokens_increase_even_if_the_counter_is_lost(aredis):
     n = name()
     held = await lock.acquire(aredis, n, 10)
     await held.release()
-    await aredis.delete(lock.fence_key(n))  # a flushed or replaced Redis
+    await aredis.delete(fence_key(n))  # a flushed or replaced Redis
     after = await lock.acquire(aredis, n, 10)
     assert after.fence > held.fence
     await after.release()
@@ -131,10 +132,22 @@ async def test_stale_fencing_token_is_rejected_by_sql(aredis, aredis2, pool):
     await successor.release()
 
 
-def test_run_once_uses_the_same_scripts():
-    """run-once speaks the protocol without redis-py; its fencing script must not drift."""
-    assert run_once.NEXT_FENCE_SCRIPT == lock.NEXT_FENCE_SCRIPT
-    assert (run_once.LOCK_PREFIX, run_once.FENCE_PREFIX) == (lock.LOCK_PREFIX, lock.FENCE_PREFIX)
+def test_both_sides_take_the_protocol_from_one_module():
+    """run-once speaks the protocol without redis-py; neither side keeps a copy to drift."""
+    assert run_once.NEXT_FENCE_SCRIPT is lock.NEXT_FENCE_SCRIPT is lock_protocol.NEXT_FENCE_SCRIPT
+    assert run_once.lock_key is lock.lock_key is lock_protocol.lock_key
+    assert run_once.fence_key is lock.fence_key is lock_protocol.fence_key
+
+
+async def test_the_release_script_deletes_only_the_lock_it_holds(aredis):
+    """run-once's release against a lock redis-py took: a foreign token leaves it alone."""
+    n = name()
+    held = await lock.acquire(aredis, n, 30)
+    assert await aredis.eval(lock_protocol.RELEASE_SCRIPT, 1, lock_key(n), b"not-ours") == 0
+    assert await held.owned()
+    assert await aredis.eval(lock_protocol.RELEASE_SCRIPT, 1, lock_key(n), held.token) == 1
+    assert not await aredis.exists(lock_key(n))
+    assert not await held.release(), "released already"
 
 
 async def test_acquire_rejects_a_nonpositive_ttl(aredis):

@@ -10,6 +10,7 @@ import sys
 import uuid
 
 from server.jobs import lock
+from server.jobs.lock_protocol import fence_key, lock_key
 from tests.guard.conftest import RUN_ONCE, run_env
 from tests.guard.test_lock import wait_expired
 from tests.support import ROOT, free_port
@@ -36,8 +37,8 @@ def test_runs_and_prints_start_and_finish(redis_client):
     end = re.fullmatch(rf"{STAMP} \[run ([0-9a-f]{{8}})\] finished", lines[1])
     assert start and end and start.group(1) == end.group(1)
     assert done.stderr == ""
-    assert not redis_client.exists(lock.lock_key(n)), "released"
-    assert int(redis_client.get(lock.fence_key(n))) > 0, "a fencing token was issued"
+    assert not redis_client.exists(lock_key(n)), "released"
+    assert int(redis_client.get(fence_key(n))) > 0, "a fencing token was issued"
 
 
 async def test_skips_while_the_server_lock_is_held(aredis):
@@ -54,7 +55,7 @@ def test_a_launch_runs_once_however_late_its_copies_ask(redis_client):
     n, launch = name(), uuid.uuid4().hex[:16]
     first = run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch)
     assert first.stdout.splitlines()[-1].endswith("] finished")
-    assert not redis_client.exists(lock.lock_key(n)), "the lock was released"
+    assert not redis_client.exists(lock_key(n)), "the lock was released"
     late = run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch)
     assert re.fullmatch(r"\[run [0-9a-f]{8}\] skipped: already started in this launch\n",
                         late.stdout)
@@ -70,17 +71,17 @@ def test_a_launch_runs_once_however_late_its_copies_ask(redis_client):
 
 def test_a_launch_is_not_claimed_by_a_copy_that_did_not_get_the_lock(redis_client):
     n, launch = name(), uuid.uuid4().hex[:16]
-    redis_client.set(lock.lock_key(n), "someone", px=30_000)
+    redis_client.set(lock_key(n), "someone", px=30_000)
     assert "skipped: already running" in run("--lock", n, LAUNCH_MANY_ID=launch).stdout
     assert not redis_client.exists(f"tally:launch:{n}:{launch}")
-    redis_client.delete(lock.lock_key(n))
+    redis_client.delete(lock_key(n))
     assert run("--lock", n, "--sleep", "0", LAUNCH_MANY_ID=launch).stdout.endswith(
         "] finished\n")
 
 
 def test_lock_name_and_settings_from_the_environment(redis_client):
     n = name()
-    redis_client.set(lock.lock_key(n), "someone", px=30_000)
+    redis_client.set(lock_key(n), "someone", px=30_000)
     done = run(RUN_ONCE_LOCK=n)
     assert "skipped: already running" in done.stdout and done.returncode == 0
 
@@ -117,11 +118,11 @@ async def test_lock_lost_before_release_is_warned_and_left_alone(aredis):
     await other.release()
 
 
-def test_imports_only_the_standard_library():
+def test_imports_only_the_standard_library_and_the_lock_protocol():
     probe = subprocess.run(
-        [sys.executable, "-c",
+        [sys.executable, "-S", "-c",
          "import sys; import clients.run_once; "
-         "print(sorted({m.split('.')[0] for m in sys.modules} & "
-         "{'redis', 'server', 'grpc', 'asyncpg', 'asyncio', 'google', 'psycopg'}))"],
+         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+         "{'redis', 'server', 'grpc', 'asyncpg', 'asyncio', 'google', 'psycopg', 'tally'}))"],
         cwd=ROOT, capture_output=True, text=True, check=True)
-    assert probe.stdout.strip() == "[]"
+    assert probe.stdout.strip() == "['server', 'server.jobs', 'server.jobs.lock_protocol']"

@@ -1,13 +1,14 @@
-"""The Redis cache of users and products: keys, TTLs, invalidation after commits, and
-answers from PostgreSQL when Redis is down."""
+"""The Redis cache of users and products: keys, JSON values, TTLs (from the environment),
+invalidation after commits, and answers from PostgreSQL when Redis is down."""
 
 from __future__ import annotations
 
-import base64
+import json
 
 import grpc
 from tally.shop.v1 import shop_pb2 as pb
 
+from server.core import convert
 from tests.shop.helpers import Stubs, item, new_category, new_product, new_user, unique
 from tests.support import ServerProcess, free_port
 
@@ -22,7 +23,7 @@ def product_key(product_id: int) -> str:
 
 def cached_product(redis_client, product_id: int) -> pb.Product | None:
     raw = redis_client.get(product_key(product_id))
-    return None if raw is None else pb.Product.FromString(base64.b64decode(raw))
+    return None if raw is None else convert.from_json(pb.Product, json.loads(raw))
 
 
 async def test_user_cache_aside(s, redis_client):
@@ -30,7 +31,10 @@ async def test_user_cache_aside(s, redis_client):
     key = user_key(user.id)
     assert redis_client.get(key) is None
     assert await s.users.GetUser(pb.GetUserRequest(user_id=user.id)) == user
-    assert pb.User.FromString(base64.b64decode(redis_client.get(key))) == user
+    cached = json.loads(redis_client.get(key))
+    assert (cached["username"], cached["created_at"]["seconds"]) == (
+        user.username, user.created_at.seconds)
+    assert convert.from_json(pb.User, cached) == user
     assert 3590 <= redis_client.ttl(key) <= 3600
     assert await s.users.GetUser(pb.GetUserRequest(user_id=user.id)) == user  # a hit
 
@@ -97,5 +101,24 @@ async def test_redis_down_answers_from_postgres(database_url):
             assert await s.products.GetProduct(
                 pb.GetProductRequest(product_id=product.id)) == renamed
             await s.users.DeleteUser(pb.DeleteUserRequest(user_id=(await new_user(s))[0].id))
+    finally:
+        server.stop()
+
+
+async def test_cache_ttls_come_from_the_environment(database_url, redis_client):
+    server = ServerProcess(database_url, JOBS="false", USER_CACHE_TTL="45",
+                           PRODUCT_CACHE_TTL="30").start()
+    try:
+        async with grpc.aio.insecure_channel(server.addr) as channel:
+            s = Stubs(channel)
+            user, _ = await new_user(s)
+            product = await new_product(s, (await new_category(s)).id)
+            await s.users.GetUser(pb.GetUserRequest(user_id=user.id))
+            await s.products.GetProduct(pb.GetProductRequest(product_id=product.id))
+            assert 40 <= redis_client.ttl(user_key(user.id)) <= 45
+            assert 25 <= redis_client.ttl(product_key(product.id)) <= 30
+            await s.products.UpdateProduct(pb.UpdateProductRequest(
+                product_id=product.id, stock_quantity=1))
+            assert 25 <= redis_client.ttl(product_key(product.id)) <= 30
     finally:
         server.stop()
