@@ -86,8 +86,11 @@ lint-proto: deps
 		echo "buf breaking: skipped, no previous commit with proto/ to compare against"; \
 	fi
 
+# docker-compose.yml has no default passwords; check it with placeholders where unset.
 compose-check:
-	docker-compose -f docker-compose.yml config -q
+	POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-check} TALLY_APP_PASSWORD=$${TALLY_APP_PASSWORD:-check} \
+	TALLY_JOBS_PASSWORD=$${TALLY_JOBS_PASSWORD:-check} GRAFANA_ADMIN_PASSWORD=$${GRAFANA_ADMIN_PASSWORD:-check} \
+		docker-compose -f docker-compose.yml config -q
 
 stop-local: deps
 	$(PY) -m server.ops.devenv stop

@@ -15,9 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from .core import db
+from .core import db, tls
+from .core.auth import READ, WRITE, Authenticator
 from .core.cache import RedisStore
-from .core.config import Settings
+from .core.config import Settings, is_loopback_addr
 from .core.context import App
 from .core.rpc import RateLimiter, Registrar
 from .domains import booking, clicks, segments, shop
@@ -31,6 +32,39 @@ DOMAINS: tuple[ModuleType, ...] = (booking, clicks, segments, shop)
 
 # Services whose calls count against RATE_LIMIT_MAX per client.
 RATE_LIMITED_SERVICES = frozenset({"tally.booking.v1.BookingService"})
+
+# Every RPC, read or write: with AUTH=required a call needs an API key with the scope
+# <domain>:<access> (the domain from the service's package, tally.<domain>.v1) or `*`.
+# Read: answers without changing anything. An RPC missing here is refused at start-up.
+RPC_ACCESS: dict[str, dict[str, str]] = {
+    "tally.booking.v1.BookingService": {
+        "CreateEvent": WRITE, "GetEvent": READ, "ListEvents": READ, "ReserveSeat": WRITE,
+        "GetBooking": READ, "CancelBooking": WRITE, "GetUserBookingStats": READ,
+    },
+    "tally.clicks.v1.ClickService": {
+        "CreateBanner": WRITE, "GetBanner": READ, "ListBanners": READ,
+        "RecordClick": WRITE, "RecordClicks": WRITE, "GetStats": READ,
+    },
+    "tally.segments.v1.SegmentService": {
+        "CreateUser": WRITE, "DeleteUser": WRITE, "CreateSegment": WRITE,
+        "DeleteSegment": WRITE, "UpdateUserSegments": WRITE, "GetUserSegments": READ,
+        "ExportHistory": READ,
+    },
+    "tally.shop.v1.UserService": {
+        "CreateUser": WRITE, "GetUser": READ, "ListUsers": READ, "UpdateUser": WRITE,
+        "DeleteUser": WRITE, "AddAddress": WRITE, "ListAddresses": READ,
+    },
+    "tally.shop.v1.ProductService": {
+        "CreateCategory": WRITE, "ListCategories": READ, "CreateProduct": WRITE,
+        "GetProduct": READ, "ListProducts": READ, "UpdateProduct": WRITE,
+        "DeleteProduct": WRITE,
+    },
+    "tally.shop.v1.OrderService": {
+        "CreateOrder": WRITE, "GetOrder": READ, "ListOrders": READ,
+        "UpdateOrderStatus": WRITE, "GetSalesStatistics": READ,
+    },
+    "tally.shop.v1.ReportService": {"GetReports": READ, "WatchReports": READ},
+}
 
 
 async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:
@@ -95,9 +129,14 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     pool = await _connect(settings)
     redis = RedisStore(settings.redis_url, timeout=settings.redis_timeout)
     app = App(settings=settings, pool=pool, redis=redis, worker_index=worker_index)
-    limiter = RateLimiter(redis, settings.rate_limit_max, settings.rate_limit_window_ms)
+    limiter = RateLimiter(redis, settings.rate_limit_max, settings.rate_limit_window_ms,
+                          trust_client_id=not settings.auth_required)
+    authenticator = (Authenticator(pool, settings.auth_cache_seconds)
+                     if settings.auth_required else None)
+    credentials = tls.server_credentials(settings)
     server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
-    registrar = Registrar(server, limiter, RATE_LIMITED_SERVICES)
+    registrar = Registrar(server, limiter, RATE_LIMITED_SERVICES, access=RPC_ACCESS,
+                          authenticator=authenticator)
     names: list[str] = []
     for domain in DOMAINS:
         names.extend(domain.add_services(registrar, app))
@@ -109,13 +148,21 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
          reflection.SERVICE_NAME],
         server,
     )
-    server.add_insecure_port(settings.grpc_addr)
+    if credentials is None:
+        server.add_insecure_port(settings.grpc_addr)
+        if settings.auth_required and not is_loopback_addr(settings.grpc_addr):
+            log.warning("API keys are required but travel in plaintext: set TLS_CERT_FILE and"
+                        " TLS_KEY_FILE, or terminate TLS in front of this server")
+    else:
+        server.add_secure_port(settings.grpc_addr, credentials)
     await server.start()
     watcher = app.spawn(_watch_health(app, health, names), "health")
     if settings.jobs and worker_index == 0:  # one runner per replica (--no-jobs: none)
         await jobrunner.start(app, DOMAINS)
-    log.info("serving", extra={"addr": settings.grpc_addr, "services": names,
-                               "worker": worker_index})
+    log.info("serving", extra={
+        "addr": settings.grpc_addr, "services": names, "worker": worker_index,
+        "auth": "required" if settings.auth_required else "off",
+        "tls": "mtls" if settings.tls_client_ca_file else "on" if credentials else "off"})
 
     await stop.wait()
     log.info("shutting down", extra={"grace_s": settings.grace_seconds})

@@ -2526,6 +2526,23 @@ $$;
 ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
 
 --
+-- Name: authenticate_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.authenticate_api_key(p_key text) RETURNS TABLE(key_id text, scopes text[])
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'tally', 'pg_temp'
+    AS $_$
+    select k.id, k.scopes
+      from tally.api_keys k
+     where k.id = substring(p_key from '^tally_([0-9a-f]{12})_[0-9a-f]{64}$')
+       and k.revoked_at is null
+       and k.secret_hash = sha256(convert_to(p_key, 'UTF8'));
+$_$;
+
+ALTER FUNCTION tally.authenticate_api_key(p_key text) OWNER TO tally_owner;
+
+--
 -- Name: begin_job_run(text, timestamp with time zone, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
@@ -2583,6 +2600,59 @@ end
 $$;
 
 ALTER FUNCTION tally.check_fence(p_name text, p_token bigint) OWNER TO tally_owner;
+
+--
+-- Name: create_api_key(text, text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.create_api_key(p_name text, p_scopes text[]) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'tally', 'pg_temp'
+    AS $_$
+declare
+    v_bad_scope text;
+    v_scopes text[];
+    v_id text;
+    v_key text;
+    v_inserted text;
+begin
+    if p_name is null or p_name !~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$' then
+        perform tally.raise_error('TLIA1', 'NAME_INVALID',
+            'an API key name is 1 to 100 letters, digits, ".", "_", "-" or "@",'
+            ' starting with a letter or digit', 'name');
+    end if;
+    if p_scopes is null or cardinality(p_scopes) = 0 then
+        perform tally.raise_error('TLIA1', 'SCOPES_REQUIRED',
+                                  'an API key needs at least one scope', 'scopes');
+    end if;
+    select s into v_bad_scope
+      from unnest(p_scopes) s
+     where s is null or not (s = '*' or s ~ '^(booking|clicks|segments|shop):(read|write)$')
+     limit 1;
+    if found then
+        perform tally.raise_error('TLIA1', 'SCOPE_INVALID',
+            format('unknown scope %s: use *, or <domain>:read or <domain>:write for'
+                   ' booking, clicks, segments or shop', coalesce(v_bad_scope, 'null')),
+            'scopes');
+    end if;
+    select array_agg(distinct s order by s) into v_scopes from unnest(p_scopes) s;
+
+    v_id := left(replace(gen_random_uuid()::text, '-', ''), 12);
+    v_key := format('tally_%s_%s%s', v_id, replace(gen_random_uuid()::text, '-', ''),
+                    replace(gen_random_uuid()::text, '-', ''));
+    insert into tally.api_keys (id, name, secret_hash, scopes)
+    values (v_id, p_name, sha256(convert_to(v_key, 'UTF8')), v_scopes)
+    on conflict (name) where revoked_at is null do nothing
+    returning id into v_inserted;
+    if v_inserted is null then
+        perform tally.raise_error('TLAE1', 'NAME_TAKEN',
+            format('a live API key is already named %s (revoke it first)', p_name), 'name');
+    end if;
+    return v_key;
+end
+$_$;
+
+ALTER FUNCTION tally.create_api_key(p_name text, p_scopes text[]) OWNER TO tally_owner;
 
 --
 -- Name: finish_job_run(bigint); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -2655,6 +2725,34 @@ CREATE FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestam
 $$;
 
 ALTER FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) OWNER TO tally_owner;
+
+--
+-- Name: revoke_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.revoke_api_key(p_name text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+declare
+    v_id text;
+begin
+    if p_name is null then
+        perform tally.raise_error('TLIA1', 'NAME_INVALID', 'the key''s name is required',
+                                  'name');
+    end if;
+    update tally.api_keys set revoked_at = now()
+     where name = p_name and revoked_at is null
+    returning id into v_id;
+    if v_id is null then
+        perform tally.raise_error('TLNF1', 'API_KEY_NOT_FOUND',
+                                  format('no live API key is named %s', p_name), 'name');
+    end if;
+    return v_id;
+end
+$$;
+
+ALTER FUNCTION tally.revoke_api_key(p_name text) OWNER TO tally_owner;
 
 --
 -- Name: bookings; Type: TABLE; Schema: booking; Owner: tally_owner
@@ -3174,6 +3272,31 @@ ALTER TABLE shop.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: api_keys; Type: TABLE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TABLE tally.api_keys (
+    id text NOT NULL,
+    name text NOT NULL,
+    secret_hash bytea NOT NULL,
+    scopes text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_id_format CHECK ((id ~ '^[0-9a-f]{12}$'::text)),
+    CONSTRAINT api_keys_name_valid CHECK ((name ~ '^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$'::text)),
+    CONSTRAINT api_keys_scopes_known CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['*'::text, 'booking:read'::text, 'booking:write'::text, 'clicks:read'::text, 'clicks:write'::text, 'segments:read'::text, 'segments:write'::text, 'shop:read'::text, 'shop:write'::text]))),
+    CONSTRAINT api_keys_secret_hash_sha256 CHECK ((octet_length(secret_hash) = 32))
+);
+
+ALTER TABLE tally.api_keys OWNER TO tally_owner;
+
+--
+-- Name: TABLE api_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
+--
+
+COMMENT ON TABLE tally.api_keys IS 'gRPC API keys: SHA-256 of the secret, scopes, revocation. Operators only.';
+
+--
 -- Name: fences; Type: TABLE; Schema: tally; Owner: tally_owner
 --
 
@@ -3416,6 +3539,13 @@ ALTER TABLE ONLY shop.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
 --
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
+--
+
+ALTER TABLE ONLY tally.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+--
 -- Name: fences fences_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
 --
 
@@ -3512,6 +3642,12 @@ CREATE UNIQUE INDEX users_email_key ON shop.users USING btree (email);
 --
 
 CREATE UNIQUE INDEX users_username_key ON shop.users USING btree (lower(username));
+
+--
+-- Name: api_keys_live_name; Type: INDEX; Schema: tally; Owner: tally_owner
+--
+
+CREATE UNIQUE INDEX api_keys_live_name ON tally.api_keys USING btree (name) WHERE (revoked_at IS NULL);
 
 --
 -- Name: job_runs_job_scheduled_for_idx; Type: INDEX; Schema: tally; Owner: tally_owner
@@ -4073,6 +4209,13 @@ REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_ema
 GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
 
 --
+-- Name: FUNCTION authenticate_api_key(p_key text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.authenticate_api_key(p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION tally.authenticate_api_key(p_key text) TO tally_app;
+
+--
 -- Name: FUNCTION begin_job_run(p_job text, p_scheduled_for timestamp with time zone, p_runner text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
@@ -4085,6 +4228,13 @@ GRANT ALL ON FUNCTION tally.begin_job_run(p_job text, p_scheduled_for timestamp 
 
 REVOKE ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) TO tally_jobs;
+
+--
+-- Name: FUNCTION create_api_key(p_name text, p_scopes text[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.create_api_key(p_name text, p_scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION tally.create_api_key(p_name text, p_scopes text[]) TO tally_operator;
 
 --
 -- Name: FUNCTION finish_job_run(p_id bigint); Type: ACL; Schema: tally; Owner: tally_owner
@@ -4112,6 +4262,13 @@ REVOKE ALL ON FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_messa
 
 REVOKE ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) FROM PUBLIC;
 GRANT ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) TO tally_jobs;
+
+--
+-- Name: FUNCTION revoke_api_key(p_name text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.revoke_api_key(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION tally.revoke_api_key(p_name text) TO tally_operator;
 
 --
 -- Name: TABLE statistics; Type: ACL; Schema: shop; Owner: tally_owner

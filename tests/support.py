@@ -20,7 +20,8 @@ from grpc_status import rpc_status
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from server.core.config import APP_ROLE, with_database, with_user
+from server.core.config import APP_ROLE, OPERATOR_ROLE, with_database, with_user
+from server.core.tls import ClientOptions
 from server.ops import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,9 @@ class ServerProcess:
     """`python -m server` against the test database and Redis, on free ports."""
 
     def __init__(self, database_url: str = TEST_DATABASE_URL, *, workers: int = 1,
-                 **env: str) -> None:
+                 client: ClientOptions | None = None, **env: str) -> None:
+        # How wait_serving reaches it (TLS, a client certificate); plaintext by default.
+        self.client = client or ClientOptions()
         self.port = free_port()
         self.metrics_port = free_port()
         self.addr = f"127.0.0.1:{self.port}"
@@ -104,7 +107,7 @@ class ServerProcess:
 
     def wait_serving(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.addr) as channel:
+        with self.client.channel(self.addr) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 assert self.proc is not None
@@ -136,6 +139,71 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
+
+
+def create_api_key(database_url: str, name: str, scopes: list[str]) -> str:
+    """A new API key, made as README tells operators to: the admin acting as
+    tally_operator."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(OPERATOR_ROLE)))
+        row = conn.execute("select tally.create_api_key(%s, %s)", (name, scopes)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def revoke_api_key(database_url: str, name: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(OPERATOR_ROLE)))
+        conn.execute("select tally.revoke_api_key(%s)", (name,))
+
+
+def bearer(key: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata carrying an API key."""
+    return (("authorization", f"Bearer {key}"),)
+
+
+def make_certificates(directory: Path) -> dict[str, Path]:
+    """A throwaway CA (openssl), a server certificate it signed for 127.0.0.1 and
+    localhost, a client certificate it signed, and a second CA with a client certificate
+    of its own (one the server must not accept). Returns name -> path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+
+    def openssl(*args: str) -> None:
+        done = subprocess.run(["openssl", *args], cwd=directory, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    def key(name: str) -> None:
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", f"{name}.key")
+        paths[f"{name}.key"] = directory / f"{name}.key"
+
+    def ca(name: str) -> None:
+        key(name)
+        openssl("req", "-x509", "-new", "-key", f"{name}.key", "-out", f"{name}.pem",
+                "-days", "2", "-subj", f"/CN={name}",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        paths[f"{name}.pem"] = directory / f"{name}.pem"
+
+    def leaf(name: str, issuer: str, extensions: str) -> None:
+        key(name)
+        openssl("req", "-new", "-key", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN={name}")
+        (directory / f"{name}.ext").write_text(extensions)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem",
+                "-CAkey", f"{issuer}.key", "-CAcreateserial", "-days", "2",
+                "-out", f"{name}.pem", "-extfile", f"{name}.ext")
+        paths[f"{name}.pem"] = directory / f"{name}.pem"
+
+    ca("ca")
+    leaf("server", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                         "extendedKeyUsage=serverAuth\n")
+    leaf("client", "ca", "extendedKeyUsage=clientAuth\n")
+    ca("rogue-ca")
+    leaf("rogue-client", "rogue-ca", "extendedKeyUsage=clientAuth\n")
+    return paths
 
 
 def status_details(err: grpc.RpcError) -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +39,25 @@ def with_database(url: str, dbname: str) -> str:
     """The same PostgreSQL URL naming another database."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, parts.fragment))
+
+
+def is_loopback_addr(addr: str) -> bool:
+    """Whether a listen address ('127.0.0.1:50051', '[::1]:50051', 'localhost:50051')
+    is reachable from this machine only. Anything else (0.0.0.0, a host name, a unix
+    socket) counts as reachable by others."""
+    host, sep, _ = addr.rpartition(":")
+    if not sep:
+        return False
+    host = host.removeprefix("[").removesuffix("]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+AUTH_MODES = ("required", "off")
 
 
 def _int(name: str, default: int) -> int:
@@ -90,6 +110,20 @@ class Settings:
     rate_limit_window_ms: int = 60_000
     batch_max_size: int = 256
     batch_max_inflight: int = 1
+    # AUTH: "required", "off", or "" for the default by address (see `auth_required`).
+    auth: str = ""
+    auth_cache_seconds: float = 5.0
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
+
+    @property
+    def auth_required(self) -> bool:
+        """API keys are required unless AUTH=off, or AUTH is unset and the server listens
+        on a loopback address only (so `make run` and its examples need no key)."""
+        if self.auth:
+            return self.auth == "required"
+        return not is_loopback_addr(self.grpc_addr)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -117,4 +151,26 @@ class Settings:
             rate_limit_window_ms=_int("RATE_LIMIT_TIME_WINDOW", 60_000),
             batch_max_size=max(1, _int("BATCH_MAX_SIZE", 256)),
             batch_max_inflight=max(1, _int("BATCH_MAX_INFLIGHT", 1)),
+            auth=_auth_mode(),
+            auth_cache_seconds=max(0.0, _float("AUTH_CACHE_SECONDS", 5.0)),
+            **_tls_files(),
         )
+
+
+def _auth_mode() -> str:
+    raw = (os.environ.get("AUTH") or "").strip().lower()
+    if raw and raw not in AUTH_MODES:
+        raise SystemExit(f"AUTH must be one of {', '.join(AUTH_MODES)}, got {raw!r}")
+    return raw
+
+
+def _tls_files() -> dict[str, str]:
+    files = {"tls_cert_file": os.environ.get("TLS_CERT_FILE") or "",
+             "tls_key_file": os.environ.get("TLS_KEY_FILE") or "",
+             "tls_client_ca_file": os.environ.get("TLS_CLIENT_CA_FILE") or ""}
+    if bool(files["tls_cert_file"]) != bool(files["tls_key_file"]):
+        raise SystemExit("TLS_CERT_FILE and TLS_KEY_FILE go together: set both or neither")
+    if files["tls_client_ca_file"] and not files["tls_cert_file"]:
+        raise SystemExit("TLS_CLIENT_CA_FILE (client certificates) needs TLS_CERT_FILE and"
+                         " TLS_KEY_FILE: mTLS is TLS first")
+    return files

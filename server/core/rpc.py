@@ -1,4 +1,5 @@
-"""What every RPC goes through: rate limit, error mapping, metrics, one log line.
+"""What every RPC goes through: API key check, rate limit, error mapping, metrics, one
+log line.
 
 Each tally method handler is wrapped once, when its service is registered (see
 `Registrar`), so servicers stay a few lines long: they raise, this module answers. Wrapping
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
@@ -20,6 +21,7 @@ from google.protobuf.message import DecodeError
 from grpc.aio import AbortError
 
 from . import errors, metrics
+from .auth import Authenticator, Principal, required_scope
 from .cache import RedisStore
 
 if TYPE_CHECKING:
@@ -82,24 +84,34 @@ def _peer_host(peer: str) -> str:
 
 
 class RateLimiter:
-    """Fixed-window limit per client identity, counted in Redis (shared by all workers)."""
+    """Fixed-window limit per client identity, counted in Redis (shared by all workers).
 
-    def __init__(self, store: RedisStore, max_calls: int, window_ms: int) -> None:
+    The identity is the caller's API key when there is one. `x-client-id` is believed only
+    when `trust_client_id` (auth off): with keys required, a caller naming itself anew on
+    every call must not get a fresh window each time. Without either, the peer's address.
+    """
+
+    def __init__(self, store: RedisStore, max_calls: int, window_ms: int,
+                 trust_client_id: bool = True) -> None:
         self.store = store
         self.max_calls = max_calls
         self.window_ms = window_ms
+        self.trust_client_id = trust_client_id
 
     @property
     def enabled(self) -> bool:
         return self.max_calls > 0 and self.window_ms > 0
 
-    async def check(self, context: _Context) -> None:
+    async def check(self, context: _Context, principal: Principal | None = None) -> None:
         identity = None
-        for key, value in context.invocation_metadata() or ():
-            # str for every key but those ending in -bin (bytes)
-            if key == CLIENT_ID_METADATA and isinstance(value, str) and value:
-                identity = f"id:{value}"
-                break
+        if principal is not None:
+            identity = f"key:{principal.key_id}"
+        elif self.trust_client_id:
+            for key, value in context.invocation_metadata() or ():
+                # str for every key but those ending in -bin (bytes)
+                if key == CLIENT_ID_METADATA and isinstance(value, str) and value:
+                    identity = f"id:{value}"
+                    break
         if identity is None:
             identity = f"peer:{_peer_host(context.peer())}"
         result = await self.store.hit(f"tally:ratelimit:{identity}", self.window_ms)
@@ -122,16 +134,24 @@ class Registrar:
 
     The generated `add_*Servicer_to_server` functions hand over the method handlers twice:
     as a generic handler and, by name, through `add_registered_method_handlers`. Each
-    tally handler is wrapped (rate limit, error mapping, metrics, log line) and both
-    registrations go to the real server with the wrapped handlers. `check()` refuses a
-    service that came only as a generic handler: it could not have been wrapped.
+    tally handler is wrapped (API key, rate limit, error mapping, metrics, log line) and
+    both registrations go to the real server with the wrapped handlers. `check()` refuses
+    a service that came only as a generic handler: it could not have been wrapped.
+
+    `access` classifies every method as read or write ({service: {method: access}}); a
+    method missing from it is refused at registration, whether or not keys are required,
+    so a new RPC cannot be served before someone decided which scope it needs.
     """
 
     def __init__(self, server: grpc.aio.Server, limiter: RateLimiter | None,
-                 limited_services: frozenset[str]) -> None:
+                 limited_services: frozenset[str], *,
+                 access: Mapping[str, Mapping[str, str]],
+                 authenticator: Authenticator | None = None) -> None:
         self._server = server
         self._limiter = limiter if limiter is not None and limiter.enabled else None
         self._limited = limited_services
+        self._access = access
+        self._authenticator = authenticator
         self._generic: set[str] = set()
         self._registered: set[str] = set()
 
@@ -168,6 +188,12 @@ class Registrar:
               ) -> grpc.RpcMethodHandler[Any, Any]:
         label = f"{service.rsplit('.', 1)[-1]}.{name}"
         limiter = self._limiter if service in self._limited else None
+        access = self._access.get(service, {}).get(name)
+        if access is None:
+            raise RuntimeError(f"/{service}/{name} is not classified read or write:"
+                               " add it to the access table (server/app.py RPC_ACCESS)")
+        scope = required_scope(service, access)
+        authenticator = self._authenticator
         counters: dict[grpc.StatusCode, Any] = {}
         seconds = metrics.RPC_SECONDS.labels(label)
 
@@ -197,10 +223,12 @@ class Registrar:
             async def unary_unary(request: Any, context: _Context) -> Any:
                 started = time.perf_counter()
                 try:
+                    principal = (None if authenticator is None
+                                 else await authenticator.check(context, scope))
                     if request.__class__ is Malformed:
                         raise _malformed(request)
                     if limiter is not None:
-                        await limiter.check(context)
+                        await limiter.check(context, principal)
                     response = await behavior(request, context)
                 except AbortError:
                     raise
@@ -222,10 +250,12 @@ class Registrar:
             async def unary_stream(request: Any, context: _Context) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
+                    principal = (None if authenticator is None
+                                 else await authenticator.check(context, scope))
                     if request.__class__ is Malformed:
                         raise _malformed(request)
                     if limiter is not None:
-                        await limiter.check(context)
+                        await limiter.check(context, principal)
                     async for item in stream_behavior(request, context):
                         yield item
                 except AbortError:

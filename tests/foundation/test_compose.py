@@ -17,13 +17,24 @@ from tests.support import ROOT
 MONITORING = ROOT / "server" / "ops" / "monitoring"
 
 
-def compose(*args: str, **env: str) -> str:
+# What docker-compose.yml requires from the environment, with no default.
+REQUIRED = ("POSTGRES_PASSWORD", "TALLY_APP_PASSWORD", "TALLY_JOBS_PASSWORD",
+            "GRAFANA_ADMIN_PASSWORD")
+PLACEHOLDERS = {name: f"{name.lower()}-value" for name in REQUIRED}
+
+
+def run_compose(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """docker-compose with none of REQUIRED from this environment, only from `env`."""
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is not installed (make test installs it when run as root)"
-    environ = {k: v for k, v in os.environ.items() if k != "GRAFANA_ADMIN_PASSWORD"}
-    done = subprocess.run([exe, "-f", str(ROOT / "docker-compose.yml"), *args],
+    environ = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    return subprocess.run([exe, "-f", str(ROOT / "docker-compose.yml"), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=60,
                           env={**environ, **env})
+
+
+def compose(*args: str, **env: str) -> str:
+    done = run_compose(*args, **{**PLACEHOLDERS, **env})
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -112,9 +123,29 @@ def test_grafana_is_provisioned_with_the_datasource_and_dashboard():
             assert ref == {"type": "prometheus", "uid": source["uid"]}, panel["title"]
 
 
-def test_grafana_admin_password_comes_only_from_the_environment():
-    unset = yaml.safe_load(compose("config"))["services"]["grafana"]["environment"]
-    assert unset["GF_SECURITY_ADMIN_PASSWORD"] == ""  # Grafana's own first-login default
-    given = yaml.safe_load(compose("config", GRAFANA_ADMIN_PASSWORD="s3cret")
-                           )["services"]["grafana"]["environment"]
-    assert given["GF_SECURITY_ADMIN_PASSWORD"] == "s3cret"
+def test_passwords_come_only_from_the_environment():
+    """No password has a usable default: each one missing stops compose, naming it."""
+    for name in REQUIRED:
+        done = run_compose("config", "-q", **{k: v for k, v in PLACEHOLDERS.items()
+                                              if k != name})
+        assert done.returncode != 0 and f"set {name}" in done.stderr, (name, done.stderr)
+    services = yaml.safe_load(compose("config"))["services"]
+    text = yaml.safe_dump(services)
+    for name, value in PLACEHOLDERS.items():
+        assert value in text, name
+    assert services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"] == (
+        PLACEHOLDERS["GRAFANA_ADMIN_PASSWORD"])
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == (
+        PLACEHOLDERS["POSTGRES_PASSWORD"])
+
+
+def test_server_requires_api_keys():
+    server = yaml.safe_load(compose("config"))["services"]["server"]
+    assert server["environment"]["AUTH"] == "required"
+
+
+def test_make_compose_check_sets_placeholders():
+    environ = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    done = subprocess.run(["make", "--no-print-directory", "compose-check"], cwd=ROOT,
+                          env=environ, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,8 +1,9 @@
 """docker-compose.yml's topology, run here without a Docker engine.
 
 The services' commands, environments and health checks come from `docker-compose
-config` (so `${VAR:-default}` is resolved by compose itself, with nothing set) and run
-as compose would run them, in the order its `depends_on` conditions impose:
+config` (so `${VAR:?message}` is resolved by compose itself, with only the passwords it
+requires set: new random ones) and run as compose would run them, in the order its
+`depends_on` conditions impose:
 
 1. postgres: what the image's entrypoint does with POSTGRES_USER/PASSWORD/DB on an
    empty volume (initdb with scram-sha-256 for TCP and the password from a file; a
@@ -10,10 +11,11 @@ as compose would run them, in the order its `depends_on` conditions impose:
    with its health check run during the socket-only phase (it must not pass) and after;
 2. redis: its command, and its health check;
 3. migrate: its command must exit 0;
-4. server: its command, until its health check passes; then one call per gRPC
-   service, and checks that it logged in as tally_app with the password migrate set,
-   that it used this Redis and serves metrics, and that it stops on its stop signal
-   within the grace period.
+4. server: its command, until its health check passes; then an API key made as README
+   tells operators to (as tally_operator, through SQL), one call with it per gRPC
+   service (and one without, refused), and checks that it logged in as tally_app with
+   the password migrate set, that it used this Redis and serves metrics, and that it
+   stops on its stop signal within the grace period.
 
 `localize` is the only difference between the compose run and this one. The image's
 `python` (with tally installed, WORKDIR the repository) is the test's interpreter: the
@@ -25,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -49,7 +52,7 @@ from tally.segments.v1 import segments_pb2, segments_pb2_grpc
 from tally.shop.v1 import shop_pb2, shop_pb2_grpc
 
 from server.ops import devenv
-from tests.support import ROOT, free_port
+from tests.support import ROOT, bearer, create_api_key, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -58,11 +61,18 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 IMAGE_BIN = Path(sys.executable).parent
 
 
+# The passwords docker-compose.yml requires; README tells operators to set them.
+COMPOSE_SECRETS = ("POSTGRES_PASSWORD", "TALLY_APP_PASSWORD", "TALLY_JOBS_PASSWORD",
+                   "GRAFANA_ADMIN_PASSWORD")
+
+
 def compose_services() -> dict[str, dict]:
-    """The services as compose would run them, interpolated with no variable set."""
+    """The services as compose would run them, interpolated with nothing set but the
+    passwords it requires (new random ones, as an operator would choose)."""
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is not installed (make test installs it when run as root)"
     clean = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/")}
+    clean.update({name: secrets.token_hex(16) for name in COMPOSE_SECRETS})
     done = subprocess.run([exe, "-f", str(COMPOSE_FILE), "config"], capture_output=True,
                           text=True, cwd=ROOT, env=clean, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -332,23 +342,32 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
     server, server_log = deployment.spawn("server", argv, env)
     wait_healthy("server", server_service, local, server, server_log)
 
+    # The server requires API keys: an operator makes one (the admin acting as
+    # tally_operator, as README shows), and every call carries it.
+    assert env["AUTH"] == "required"
+    key = bearer(create_api_key(admin_url, "deploy", ["*"]))
     grpc_addr = env["GRPC_ADDR"].replace("0.0.0.0:", "127.0.0.1:")
     with grpc.insecure_channel(grpc_addr) as channel:
         booking = booking_pb2_grpc.BookingServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            booking.CreateEvent(booking_pb2.CreateEventRequest(name="x", total_seats=1),
+                                timeout=10)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
         event = booking.CreateEvent(
-            booking_pb2.CreateEventRequest(name="deploy", total_seats=3), timeout=10)
+            booking_pb2.CreateEventRequest(name="deploy", total_seats=3), timeout=10,
+            metadata=key)
         assert event.id > 0 and event.available_seats == 3
         assert booking.GetEvent(booking_pb2.GetEventRequest(event_id=event.id),
-                                timeout=10).name == "deploy"
+                                timeout=10, metadata=key).name == "deploy"
         banner = clicks_pb2_grpc.ClickServiceStub(channel).CreateBanner(
-            clicks_pb2.CreateBannerRequest(name="deploy"), timeout=10)
+            clicks_pb2.CreateBannerRequest(name="deploy"), timeout=10, metadata=key)
         assert banner.id > 0
         segment = segments_pb2_grpc.SegmentServiceStub(channel).CreateSegment(
-            segments_pb2.CreateSegmentRequest(slug="deploy"), timeout=10)
+            segments_pb2.CreateSegmentRequest(slug="deploy"), timeout=10, metadata=key)
         assert segment.segment.slug == "deploy"
         user = shop_pb2_grpc.UserServiceStub(channel).CreateUser(
             shop_pb2.CreateUserRequest(username="deploy", email="deploy@example.com"),
-            timeout=10)
+            timeout=10, metadata=key)
         assert user.id > 0
 
     # migrate took over the database the image created, and the server logged in over

@@ -2,7 +2,7 @@
 -- owns (a new function cannot silently widen a role), and what tally_app, the role psql
 -- users are given, is refused: each attack on the jobs' bookkeeping fails with 42501.
 begin;
-select plan(20);
+select plan(23);
 
 create temp table executable on commit drop as
 select r.role, format('%s.%s', n.nspname, p.proname) as fn
@@ -20,14 +20,20 @@ select set_eq($$select fn from executable where role = 'tally_jobs'$$,
           'shop.generate_daily_reports', 'shop.fold_statistics'],
     'tally_jobs executes exactly the job and maintenance functions');
 select set_eq($$select fn from executable where role = 'tally_operator'$$,
-              $$select fn from executable where role = 'tally_jobs'$$,
-    'tally_operator may run by hand exactly what the job runner runs');
+              $$select fn from executable where role = 'tally_jobs'
+                union all select 'tally.create_api_key' union all select 'tally.revoke_api_key'$$,
+    'tally_operator may run by hand exactly what the job runner runs, and manage API keys');
+select ok(not exists (select 1 from executable where role in ('tally_app', 'tally_jobs')
+                        and fn in ('tally.create_api_key', 'tally.revoke_api_key')),
+    'neither tally_app nor tally_jobs may create or revoke API keys');
 select is((select count(*) from executable a join executable j using (fn)
             where a.role = 'tally_app' and j.role = 'tally_jobs'), 0::bigint,
     'no function is both the application''s and the job runner''s');
-select is((select count(*) from executable where role = 'tally_app'
-            and not fn like any (array['booking.%', 'clicks.%', 'segments.%', 'shop.%'])),
-    0::bigint, 'tally_app executes domain API functions only (each schema''s surface test lists them)');
+select set_eq($$select fn from executable where role = 'tally_app'
+                   and not fn like any (array['booking.%', 'clicks.%', 'segments.%', 'shop.%'])$$,
+    array['tally.authenticate_api_key'],
+    'tally_app executes domain API functions (each schema''s surface test lists them) and '
+    'asks for an API key''s scopes, nothing else');
 
 select ok(not pg_has_role('tally_app', 'tally_jobs', 'MEMBER'), 'tally_app cannot become tally_jobs');
 select ok(not pg_has_role('tally_app', 'tally_operator', 'MEMBER'), 'nor tally_operator');
@@ -62,6 +68,10 @@ select throws_ok($$select shop.generate_daily_reports('2000-01-01')$$, '42501', 
 select throws_ok($$select shop.fold_statistics()$$, '42501', null, 'nor fold the statistics');
 select throws_ok($$select segments.expire_memberships(now())$$, '42501', null,
     'nor run the expiry sweep');
+select throws_ok($$select tally.create_api_key('mine', array['*'])$$, '42501', null,
+    'nor mint itself an API key');
+select throws_ok($$select id from tally.api_keys$$, '42501', null,
+    'nor read the API keys'' hashes');
 reset role;
 
 select * from finish();

@@ -1,11 +1,12 @@
 -- tally's functions (fencing tokens, job runs): the job runner's (tally_jobs), not the
--- application role's; and its view.
+-- application role's; and its view. API keys: see test_api_keys.sql.
 begin;
 select plan(6);
 
 select functions_are('tally', array[
-    'begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success', 'raise_error',
-    'record_failed_job_run']);
+    'authenticate_api_key', 'begin_job_run', 'check_fence', 'create_api_key',
+    'finish_job_run', 'last_job_success', 'raise_error', 'record_failed_job_run',
+    'revoke_api_key']);
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
@@ -17,8 +18,9 @@ select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
-    array[]::text[], 'tally_app may execute none of them');
-select tables_are('tally', array['fences', 'job_runs']);
+    array['authenticate_api_key'],
+    'tally_app may execute none of them, only ask for an API key''s scopes');
+select tables_are('tally', array['api_keys', 'fences', 'job_runs']);
 select views_are('tally', array['job_runs_view']);
 select ok(has_table_privilege('tally_jobs', 'tally.job_runs_view', 'SELECT')
           and not has_table_privilege('tally_jobs', 'tally.job_runs_view', 'INSERT')
