@@ -4,7 +4,7 @@ begin;
 select plan(6);
 
 select functions_are('tally', array[
-    'begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success', 'raise_error',
+    '_announce_cache', 'begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success', 'raise_error',
     'record_failed_job_run']);
 select is(
     array(select p.proname::text from pg_proc p
