@@ -196,11 +196,13 @@ async def test_a_terminated_listener_connection_leaves_nothing_stale(database_ur
         event = await stub.CreateEvent(pb.CreateEventRequest(name="unheard", total_seats=10))
         for round_ in range(3):
             await warm(channels, event.id, redis_client, 10 - round_)
+            # Every listener on this database: this server's, and any other test server's
+            # (which reconnects as this one must).
             killed = admin_db.execute(
                 "select count(pg_terminate_backend(pid)) from pg_stat_activity"
                 " where application_name = 'tally-cache-listener'"
                 "   and datname = current_database()").fetchone()[0]
-            assert killed == 1
+            assert killed >= 1
             psql(database_url, f"select booking.reserve_seat({event.id}, 'l{round_}')")
             assert await available(channels, event.id) == {9 - round_}
     finally:
