@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from .core import db, tls
 from .core.auth import READ, WRITE, Authenticator
-from .core.cache import RedisStore
+from .core.cache import CacheListener, RedisStore
 from .core.config import Settings, is_loopback_addr
 from .core.context import App
 from .core.rpc import RateLimiter, Registrar
@@ -148,6 +148,12 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
          reflection.SERVICE_NAME],
         server,
     )
+    # The cache follows the database's announcements and serves nothing until it hears
+    # them: take calls once the listener is up, or after 2 s without it (uncached, then).
+    listener = CacheListener(redis, settings.app_database_url)
+    app.spawn(listener.run(), "cache-listener")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(listener.listening.wait(), timeout=2.0)
     if credentials is None:
         server.add_insecure_port(settings.grpc_addr)
         if settings.auth_required and not is_loopback_addr(settings.grpc_addr):

@@ -242,3 +242,25 @@ async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.Aio
     assert caught.value.code() == code, caught.value.details()
     assert reason_of(caught.value) == reason, caught.value.details()
     return caught.value
+
+
+def cached(redis_client, key: str) -> object | None:
+    """The value the server's cache holds at `key` (stored as '<epoch>|<json>'), decoded;
+    None when nothing is cached there."""
+    import json
+
+    stored = redis_client.get(key)
+    if stored is None:
+        return None
+    _, _, value = stored.partition("|")
+    return json.loads(value)
+
+
+def plant(redis_client, key: str, value: object, px: int = 60_000) -> None:
+    """Put `value` in the server's cache at `key`, in the current epoch, as it would."""
+    import json
+
+    from server.core.cache import EPOCH_KEY
+
+    epoch = redis_client.get(EPOCH_KEY) or "0"
+    redis_client.set(key, f"{epoch}|{json.dumps(value)}", px=px)

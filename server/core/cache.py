@@ -16,18 +16,35 @@ Domains cache rows by id through `CachedById` (a read-through with the kind's ke
 JSON form, and `invalidate`/`replace` after a change committed), built on
 `RedisStore.read_through`.
 
-Invalidations that fail while Redis is down are remembered and sent again once it
-answers, before anything is read from it.
+The cache follows every commit, whoever commits. The domains' tables announce their
+changed rows from statement-level triggers (NOTIFY tally_cache, delivered at commit;
+sql/tally/10__announce_cache.sql), and every worker of every replica LISTENs
+(`CacheListener`) and invalidates those keys: a psql user's write reaches the cache as a
+gRPC write does. The handlers still invalidate after their own commits, so a gRPC
+writer reads its own write at once, on any worker.
+
+Values are served only while the store can vouch for them. Each value carries the cache
+epoch (a counter in Redis) it was written in, and a read counts it only in the current
+epoch. The epoch moves on, making every cached value a miss, when
+  * an invalidation failed (Redis down or slow): the first thing done once Redis answers
+    again, before anything is read from it (so a write during a Redis stall, heard by
+    every worker, leaves no worker serving the old value);
+  * a worker's listener (re)connects: notifications may have been missed while it was
+    not listening (a new process after a kill -9 too).
+While a worker is not listening, it reads nothing from the cache (and writes nothing).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar, cast
 
+import asyncpg
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
 from redis.asyncio.retry import Retry
@@ -39,15 +56,19 @@ from . import convert
 log = logging.getLogger("tally.redis")
 
 GENERATION_TTL_MS = 24 * 3600 * 1000
-MAX_REMEMBERED_INVALIDATIONS = 100_000
+EPOCH_KEY = "tally:cache:epoch"
+NOTIFY_CHANNEL = "tally_cache"
 
 _T = TypeVar("_T")
 _D = TypeVar("_D")
 _M = TypeVar("_M", bound=Message)
 
+# KEYS: key, key:gen, the epoch; ARGV: generation seen, epoch seen, value, ttl. Stored as
+# '<epoch>|<value>' only if neither moved since the value was read from the database.
 _SET_IF_GENERATION = """
-if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if (redis.call('GET', KEYS[2]) or '') == ARGV[1]
+   and (redis.call('GET', KEYS[3]) or '0') == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[4])
   return 1
 end
 return 0
@@ -90,7 +111,17 @@ class RedisStore:
         self._backoff = backoff
         self._down_until = 0.0
         self._last_warning = 0.0
-        self._missed: set[str] = set()
+        # An invalidation failed: move the epoch on before anything else.
+        self._dirty = False
+        # Whether notifications reach this process (CacheListener): until then, and
+        # whenever its listener is down, nothing is read from or written to the cache.
+        self.listening = False
+        # Waits until this worker has applied every announcement committed so far (set
+        # by CacheListener); a cache read waits for it, or skips the cache if it fails.
+        self.sync: Callable[[], Awaitable[bool]] | None = None
+        # The kinds of cached rows announced by the database ('booking.event', ...): how
+        # each names its key (CachedById registers itself).
+        self.kinds: dict[str, Callable[[int], str]] = {}
         self._set_if_generation = self.client.register_script(_SET_IF_GENERATION)
         self._invalidate = self.client.register_script(_INVALIDATE)
         self._rate_limit = self.client.register_script(_RATE_LIMIT)
@@ -113,39 +144,60 @@ class RedisStore:
         if not self.available:
             return default
         try:
-            if self._missed:
-                await self._resend_invalidations()
+            if self._dirty:
+                await self._next_epoch("an invalidation failed while redis was unreachable")
             return await fn()
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(what, exc)
             return default
 
-    async def _resend_invalidations(self) -> None:
-        keys = list(self._missed)
-        await self._invalidate(keys=keys, args=[GENERATION_TTL_MS])
-        self._missed.difference_update(keys)
-        log.info("redis is back: sent %d invalidations missed while it was down", len(keys))
+    async def _next_epoch(self, why: str) -> None:
+        epoch = await self.client.incr(EPOCH_KEY)
+        self._dirty = False
+        log.info("cache epoch is now %s: %s", epoch, why)
+
+    async def new_epoch(self, why: str) -> None:
+        """Make every cached value a miss (now, or as soon as Redis answers)."""
+        self._dirty = True
+        if not self.available:
+            return
+        try:
+            await self._next_epoch(why)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed("new epoch", exc)
 
     # -- cache ---------------------------------------------------------------------------
 
     async def get(self, key: str) -> tuple[str | None, str]:
-        """The cached value (or None) and the generation to pass to `put`."""
+        """The cached value (or None) and the version ('<generation> <epoch>') to pass to
+        `put`; '-' when the cache may not be used now."""
+        if not self.listening:
+            return None, "-"
+        if self.sync is not None and not await self.sync():
+            return None, "-"
 
         async def fetch() -> tuple[str | None, str]:
             # decode_responses=True: values come back as str (the stubs allow bytes too)
-            value, generation = cast("list[str | None]",
-                                     await self.client.mget(key, f"{key}:gen"))
-            return value, generation or ""
+            stored, generation, epoch = cast(
+                "list[str | None]", await self.client.mget(key, f"{key}:gen", EPOCH_KEY))
+            epoch = epoch or "0"
+            value = None
+            if stored is not None:
+                stored_epoch, _, rest = stored.partition("|")
+                if stored_epoch == epoch:
+                    value = rest
+            return value, f"{generation or ''} {epoch}"
 
         return await self._call("get", fetch, (None, "-"))
 
-    async def put(self, key: str, value: str, generation: str, ttl_ms: int) -> None:
-        if generation == "-":  # read while Redis was unavailable: do not write
+    async def put(self, key: str, value: str, version: str, ttl_ms: int) -> None:
+        if version == "-":  # read while the cache could not be used: do not write
             return
+        generation, _, epoch = version.partition(" ")
 
         async def write() -> None:
             await self._set_if_generation(
-                keys=[key, f"{key}:gen"], args=[generation, value, ttl_ms]
+                keys=[key, f"{key}:gen", EPOCH_KEY], args=[generation, epoch, value, ttl_ms]
             )
 
         await self._call("put", write, None)
@@ -176,16 +228,14 @@ class RedisStore:
         if not keys:
             return
         try:
-            if self._missed:
-                await self._resend_invalidations()
+            if self._dirty:
+                await self._next_epoch("an invalidation failed while redis was unreachable")
             await self._invalidate(keys=keys, args=[GENERATION_TTL_MS])
         except (RedisError, OSError, TimeoutError) as exc:
+            # Not these keys only: every value cached before is in doubt once Redis
+            # missed an invalidation. The epoch moves on as soon as Redis answers.
+            self._dirty = True
             self._failed("invalidate", exc)
-            if len(self._missed) < MAX_REMEMBERED_INVALIDATIONS:
-                self._missed.update(keys)
-            else:
-                log.error("too many invalidations missed while redis was down; "
-                          "cached values may be stale for up to their TTL")
 
     # -- rate limit ----------------------------------------------------------------------
 
@@ -205,10 +255,11 @@ class CachedById(Generic[_T]):
     reads it back). `load(id)` reads it from PostgreSQL. An id below 1 names no row: it
     goes to `load`, so SQL says what is wrong, and is never cached."""
 
-    def __init__(self, store: RedisStore, key: Callable[[int], str], ttl_seconds: int,
-                 load: Callable[[int], Awaitable[_T]], *, encode: Callable[[_T], object],
-                 decode: Callable[[int, Any], _T]) -> None:
+    def __init__(self, store: RedisStore, kind: str, key: Callable[[int], str],
+                 ttl_seconds: int, load: Callable[[int], Awaitable[_T]], *,
+                 encode: Callable[[_T], object], decode: Callable[[int, Any], _T]) -> None:
         self.store = store
+        store.kinds[kind] = key  # what the database's announcements of `kind` name
         self.key = key
         self.ttl_ms = ttl_seconds * 1000
         self._load = load
@@ -231,8 +282,132 @@ class CachedById(Generic[_T]):
         await self.store.replace(self.key(row_id), self._encode(value), self.ttl_ms)
 
 
-def cached_messages(message: type[_M], store: RedisStore, key: Callable[[int], str],
-                    ttl_seconds: int, load: Callable[[int], Awaitable[_M]]) -> CachedById[_M]:
+def cached_messages(message: type[_M], store: RedisStore, kind: str,
+                    key: Callable[[int], str], ttl_seconds: int,
+                    load: Callable[[int], Awaitable[_M]]) -> CachedById[_M]:
     """A CachedById of flat protobuf messages, held as convert.to_json's JSON."""
-    return CachedById(store, key, ttl_seconds, load, encode=convert.to_json,
+    return CachedById(store, kind, key, ttl_seconds, load, encode=convert.to_json,
                       decode=lambda _, cached: convert.from_json(message, cached))
+
+
+class CacheListener:
+    """LISTENs on the database's cache announcements for one worker and invalidates the
+    keys they name. While it is not listening (connecting, reconnecting) the store serves
+    nothing from the cache; each time it starts listening, the cache epoch moves on, since
+    announcements may have been missed meanwhile.
+
+    It also lets a read wait until it is up to date (`sync`): one `select 1` on the
+    listening connection, after which every announcement committed before it has arrived
+    (PostgreSQL sends a session its pending notifications before the answer) and its
+    invalidation is done. Reads share these round trips: a read waits for the next one
+    that starts after it, so a busy worker sends one at a time, back to back.
+    """
+
+    def __init__(self, store: RedisStore, database_url: str, *, probe_every: float = 5.0
+                 ) -> None:
+        self.store = store
+        self.database_url = database_url
+        self.probe_every = probe_every
+        self.listening = asyncio.Event()  # set the first time it listens
+        self._conn: asyncpg.Connection | None = None
+        self._query = asyncio.Lock()  # one query at a time on the listening connection
+        self._next: asyncio.Future[bool] | None = None  # the round trip readers wait for
+        self._syncing = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._invalidating: set[asyncio.Task[Any]] = set()
+
+    async def run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self.database_url, timeout=5,
+                    server_settings={"application_name": "tally-cache-listener"})
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    TimeoutError) as exc:
+                log.warning("cache listener cannot connect (cache off meanwhile): %r", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            try:
+                await self._listen(conn)
+                delay = 0.2
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    TimeoutError) as exc:
+                log.warning("cache listener lost its connection (cache off meanwhile): %r",
+                            exc)
+            finally:
+                self.store.listening = False
+                self.store.sync = None
+                self._conn = None
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=1)
+
+    async def _listen(self, conn: asyncpg.Connection) -> None:
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _: lost.set())
+        await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        await self.store.new_epoch("the cache listener started listening")
+        self._conn = conn
+        self.store.sync = self.sync
+        self.store.listening = True
+        self.listening.set()
+        log.info("cache listener is listening")
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), timeout=self.probe_every)
+                break
+            # A silently dropped connection never reports its end: ask now and then.
+            async with self._query:
+                await conn.fetchval("select 1", timeout=self.probe_every)
+
+    def _on_notify(self, _conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+                   _pid: int, _channel: str, payload: object) -> None:
+        kind, *ids = str(payload).split(" ")
+        key = self.store.kinds.get(kind)
+        if key is None:
+            return  # a kind this server does not cache
+        keys = [key(int(i)) for i in ids if i.isdigit()]
+        self._spawn(self.store.invalidate(keys), self._invalidating)
+
+    def _spawn(self, coro: Awaitable[Any], tasks: set[asyncio.Task[Any]] | None = None
+               ) -> asyncio.Task[Any]:
+        held = self._tasks if tasks is None else tasks
+        task = asyncio.ensure_future(coro)
+        held.add(task)
+        task.add_done_callback(held.discard)
+        return task
+
+    async def sync(self) -> bool:
+        """True once every announcement committed before this call has been applied;
+        False when that cannot be known now (the listening connection is down)."""
+        if self._conn is None:
+            return False
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            if not self._syncing:
+                self._syncing = True
+                self._spawn(self._sync_rounds())
+        return await asyncio.shield(self._next)
+
+    async def _sync_rounds(self) -> None:
+        try:
+            while self._next is not None:
+                waiting, self._next = self._next, None
+                waiting.set_result(await self._round_trip())
+        finally:
+            self._syncing = False
+
+    async def _round_trip(self) -> bool:
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            async with self._query:
+                await conn.fetchval("select 1", timeout=1.0)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            return False
+        # Announcements that came before the answer have started their invalidations.
+        if self._invalidating:
+            await asyncio.gather(*self._invalidating, return_exceptions=True)
+        return True

@@ -38,7 +38,8 @@ class BookingService(pb_grpc.BookingServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
         self.events = CachedById(
-            app.redis, event_key, app.settings.event_cache_ttl, self._load_event,
+            app.redis, "booking.event", event_key, app.settings.event_cache_ttl,
+            self._load_event,
             encode=lambda e: [e.name, e.total_seats, e.available_seats],
             decode=lambda event_id, v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
                                                 available_seats=v[2]))

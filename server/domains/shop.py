@@ -137,7 +137,7 @@ def _report(r: dict[str, Any] | asyncpg.Record) -> pb.Report:
 class UserService(pb_grpc.UserServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.users = cached_messages(pb.User, app.redis, user_key,
+        self.users = cached_messages(pb.User, app.redis, "shop.user", user_key,
                                      app.settings.user_cache_ttl, self._load_user)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
@@ -193,7 +193,7 @@ class UserService(pb_grpc.UserServiceServicer):
 class ProductService(pb_grpc.ProductServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.products = cached_messages(pb.Product, app.redis, product_key,
+        self.products = cached_messages(pb.Product, app.redis, "shop.product", product_key,
                                         app.settings.product_cache_ttl, self._load_product)
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import grpc
 from tally.booking.v1 import booking_pb2 as pb
 from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 
 from server.domains.booking import event_key
-from tests.support import ServerProcess
+from tests.support import ServerProcess, cached, plant
 
 
 async def test_get_event_is_served_from_the_cache(channel, redis_client):
@@ -18,10 +17,10 @@ async def test_get_event_is_served_from_the_cache(channel, redis_client):
     event = await stub.CreateEvent(pb.CreateEventRequest(name="Cached", total_seats=10))
     await stub.GetEvent(pb.GetEventRequest(event_id=event.id))
     key = event_key(event.id)
-    assert json.loads(redis_client.get(key)) == ["Cached", 10, 10]
+    assert cached(redis_client, key) == ["Cached", 10, 10]
     assert 0 < redis_client.pttl(key) <= 60_000
     # A value planted in Redis is what GetEvent answers: the read really hits the cache.
-    redis_client.set(key, json.dumps(["Cached", 10, 7]), px=60_000)
+    plant(redis_client, key, ["Cached", 10, 7])
     assert (await stub.GetEvent(pb.GetEventRequest(event_id=event.id))).available_seats == 7
 
 

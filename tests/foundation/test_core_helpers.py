@@ -18,7 +18,7 @@ from tally.shop.v1 import shop_pb2
 
 from server.core import convert, errors
 from server.core.cache import CachedById, RedisStore
-from tests.support import TEST_REDIS_URL, free_port
+from tests.support import TEST_REDIS_URL, cached, free_port, plant
 
 OUTCOME_SQL = """
 select v.*
@@ -143,6 +143,7 @@ def test_a_message_the_cache_json_does_not_fit_is_refused():
 @pytest.fixture
 async def store(redis_client) -> AsyncIterator[RedisStore]:
     s = RedisStore(TEST_REDIS_URL, timeout=1.0)
+    s.listening = True  # as if its worker's CacheListener were up
     yield s
     await s.close()
 
@@ -172,9 +173,9 @@ async def read(store: RedisStore, k: str, load: Loader, ttl_ms: int = 60_000) ->
 async def test_read_through_loads_once_then_serves_the_cached_json(store, redis_client):
     k, load = key(), Loader([1, 2])
     assert await read(store, k, load, ttl_ms=30_000) == [1, 2]
-    assert json.loads(redis_client.get(k)) == {"v": [1, 2]}
+    assert cached(redis_client, k) == {"v": [1, 2]}
     assert 0 < redis_client.pttl(k) <= 30_000
-    redis_client.set(k, json.dumps({"v": [7]}), px=30_000)  # what is cached is the answer
+    plant(redis_client, k, {"v": [7]}, px=30_000)  # what is cached is the answer
     assert await read(store, k, load) == [7]
     assert load.calls == 1
 
@@ -186,20 +187,21 @@ async def test_read_through_does_not_cache_what_was_invalidated_while_loading(
     assert await read(store, k, load) == [1]
     assert redis_client.get(k) is None, "the old value was not put back"
     assert await read(store, k, Loader([2])) == [2]
-    assert json.loads(redis_client.get(k)) == {"v": [2]}
+    assert cached(redis_client, k) == {"v": [2]}
 
 
 async def test_replace_caches_the_committed_value_over_an_older_one(store, redis_client):
     k = key()
     await read(store, k, Loader([1]))
     await store.replace(k, {"v": [2]}, 10_000)
-    assert json.loads(redis_client.get(k)) == {"v": [2]}
+    assert cached(redis_client, k) == {"v": [2]}
     assert 0 < redis_client.pttl(k) <= 10_000
     assert await read(store, k, Loader([3])) == [2]
 
 
 async def test_read_through_without_redis_loads_every_time():
     dead = RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2, backoff=0.0)
+    dead.listening = True
     try:
         load = Loader([5])
         assert await read(dead, key(), load) == [5]
@@ -217,11 +219,11 @@ async def test_cached_by_id_caches_rows_not_mistakes(store, redis_client):
         loaded.append(row_id)
         return row_id, f"row {row_id}"
 
-    rows = CachedById(store, lambda i: f"{prefix}:{i}", 30, load,
+    rows = CachedById(store, "test.row", lambda i: f"{prefix}:{i}", 30, load,
                       encode=lambda row: row[1], decode=lambda row_id, v: (row_id, v))
     assert await rows.get(4) == (4, "row 4")
     assert await rows.get(4) == (4, "row 4")
-    assert json.loads(redis_client.get(f"{prefix}:4")) == "row 4"
+    assert cached(redis_client, f"{prefix}:4") == "row 4"
     assert 0 < redis_client.pttl(f"{prefix}:4") <= 30_000
     assert await rows.get(0) == (0, "row 0"), "an id below 1 goes to SQL..."
     assert await rows.get(0) == (0, "row 0")

@@ -3,14 +3,12 @@ invalidation after commits, and answers from PostgreSQL when Redis is down."""
 
 from __future__ import annotations
 
-import json
-
 import grpc
 from tally.shop.v1 import shop_pb2 as pb
 
 from server.core import convert
 from tests.shop.helpers import Stubs, item, new_category, new_product, new_user, unique
-from tests.support import ServerProcess, free_port
+from tests.support import ServerProcess, cached, free_port
 
 
 def user_key(user_id: int) -> str:
@@ -22,8 +20,8 @@ def product_key(product_id: int) -> str:
 
 
 def cached_product(redis_client, product_id: int) -> pb.Product | None:
-    raw = redis_client.get(product_key(product_id))
-    return None if raw is None else convert.from_json(pb.Product, json.loads(raw))
+    raw = cached(redis_client, product_key(product_id))
+    return None if raw is None else convert.from_json(pb.Product, raw)
 
 
 async def test_user_cache_aside(s, redis_client):
@@ -31,10 +29,10 @@ async def test_user_cache_aside(s, redis_client):
     key = user_key(user.id)
     assert redis_client.get(key) is None
     assert await s.users.GetUser(pb.GetUserRequest(user_id=user.id)) == user
-    cached = json.loads(redis_client.get(key))
-    assert (cached["username"], cached["created_at"]["seconds"]) == (
+    cached_user = cached(redis_client, key)
+    assert (cached_user["username"], cached_user["created_at"]["seconds"]) == (
         user.username, user.created_at.seconds)
-    assert convert.from_json(pb.User, cached) == user
+    assert convert.from_json(pb.User, cached_user) == user
     assert 3590 <= redis_client.ttl(key) <= 3600
     assert await s.users.GetUser(pb.GetUserRequest(user_id=user.id)) == user  # a hit
 

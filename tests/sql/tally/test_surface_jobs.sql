@@ -4,9 +4,9 @@ begin;
 select plan(6);
 
 select functions_are('tally', array[
-    'authenticate_api_key', 'begin_job_run', 'check_fence', 'create_api_key',
-    'finish_job_run', 'last_job_success', 'raise_error', 'record_failed_job_run',
-    'revoke_api_key']);
+    '_announce_cache', 'authenticate_api_key', 'begin_job_run', 'check_fence',
+    'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error',
+    'record_failed_job_run', 'revoke_api_key']);
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
