@@ -64,9 +64,11 @@ def legacy_database(url: str, first_new: str) -> str:
     return url
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on at `host` now (for a server on 0.0.0.0, pass "0.0.0.0":
+    a port free on loopback may still be held on another address)."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 

@@ -34,6 +34,7 @@ from tests.support import (
     ServerProcess,
     bearer,
     create_api_key,
+    free_port,
     reason_of,
     revoke_api_key,
     status_details,
@@ -66,6 +67,10 @@ def secured(database_url, redis_client):
     proc = ServerProcess(database_url, RATE_LIMIT_MAX="3", RATE_LIMIT_TIME_WINDOW="60000",
                          AUTH_CACHE_SECONDS=str(CACHE_SECONDS))
     proc.env.pop("AUTH", None)
+    # Every address, so AUTH defaults to required; a port free on all of them, so no
+    # other test server can answer at 127.0.0.1 on it.
+    proc.port = free_port("0.0.0.0")
+    proc.addr = f"127.0.0.1:{proc.port}"
     proc.env["GRPC_ADDR"] = f"0.0.0.0:{proc.port}"
     proc.start()
     yield proc
