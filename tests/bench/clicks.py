@@ -110,7 +110,8 @@ def _latency(summary: dict) -> str:
             f" max {v['max']:.2f} ms")
 
 
-def _load_month(conn: psycopg.Connection, banners: list[int], now: datetime) -> tuple[int, float]:
+def _load_days(conn: psycopg.Connection, banners: list[int], now: datetime, days: int = 30
+               ) -> tuple[int, float]:
     started = time.perf_counter()
     # The loader is the admin: skip the per-row foreign-key triggers for this bulk load
     # of banners that exist.
@@ -121,7 +122,7 @@ def _load_month(conn: psycopg.Connection, banners: list[int], now: datetime) -> 
              from unnest(%s::bigint[]) b,
                   generate_series(%s::timestamptz, %s::timestamptz - interval '1 minute',
                                   interval '1 minute') m""",
-        (banners, now - timedelta(days=30), now))
+        (banners, now - timedelta(days=days), now))
     conn.execute("set session_replication_role = origin")
     conn.execute("analyze clicks.minute_counts")
     rows = conn.execute("select count(*) from clicks.minute_counts").fetchone()[0]
@@ -231,7 +232,7 @@ def run(args: list[str]) -> None:
                                       (f"write {i}",)).fetchone()[0] for i in range(100)]
         read_banners = [conn.execute("select id from clicks.create_banner(%s)",
                                      (f"read {i}",)).fetchone()[0] for i in range(100)]
-        rows, took = _load_month(conn, read_banners, now)
+        rows, took = _load_days(conn, read_banners, now)
         print(f"loaded {rows:,} per-minute rows (30 days x 100 banners) in {took:.1f} s",
               flush=True)
 
