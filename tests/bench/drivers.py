@@ -1,4 +1,4 @@
-"""Load generators for the RPC benchmark: h2load, and k6 where h2load cannot do the job.
+"""Load generators for the RPC benchmark: h2load, and grpcload where calls must differ.
 
 h2load (nghttp2) sends the same request body on every stream, costs little CPU per call
 and runs on one thread here (`-t 1`), so what it reaches on the no-op health Check is
@@ -6,14 +6,14 @@ close to what the server can answer. It judges only the HTTP status, never grpc-
 (a gRPC error is an HTTP 200 with a grpc-status trailer), so a run's calls are proved by
 the server's own counters (see rpcs.py), never by h2load's "succeeded".
 
-k6 is used only for ReserveSeat, whose calls must differ (one seat per user and event):
-h2load cannot vary a body. k6 costs several times more CPU per call, so that RPC is
-compared with the no-op driven by k6 in the same run.
+grpcload (grpcload.c, built here against libnghttp2) is for ReserveSeat, whose calls must
+differ (one seat per user and event), which h2load cannot do: it gives every call a user
+of its own. It is as lean as h2load (one thread, poll, nghttp2), reads each call's
+grpc-status itself, and is compared with the no-op it drives itself in the same run.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import resource
@@ -27,26 +27,44 @@ from dataclasses import dataclass
 from pathlib import Path
 
 H2LOAD_PACKAGE = "nghttp2-client"  # Debian's package with /usr/bin/h2load
-K6 = str(Path(sys.executable).with_name("k6"))
+GRPCLOAD_SOURCE = Path(__file__).with_name("grpcload.c")
+GRPCLOAD = Path(__file__).resolve().parents[2] / ".local" / "bench" / "grpcload"
 GRPC_HEADERS = ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+
+
+def _apt_install(packages: list[str], why: str) -> None:
+    """Debian packages the benchmark needs, installed as root (apt-get update first)."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"bench: {why} is missing; install it: sudo apt-get install "
+                 + " ".join(packages))
+    print(f"bench: installing {' '.join(packages)} (apt-get) for {why}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def ensure_h2load() -> str:
     """The h2load binary; installed with apt-get (as root) where it is missing."""
     found = shutil.which("h2load")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        sys.exit(f"bench: h2load is missing; install it: sudo apt-get install {H2LOAD_PACKAGE}")
-    print(f"bench: installing {H2LOAD_PACKAGE} (apt-get)", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-                    H2LOAD_PACKAGE], check=True, env=env, stdout=subprocess.DEVNULL)
-    found = shutil.which("h2load")
+    if not found:
+        _apt_install([H2LOAD_PACKAGE], "h2load")
+        found = shutil.which("h2load")
     if not found:
         sys.exit(f"bench: {H2LOAD_PACKAGE} installed but h2load is not on PATH")
     return found
+
+
+def ensure_grpcload() -> str:
+    """grpcload, compiled from grpcload.c when missing or older than its source."""
+    if GRPCLOAD.exists() and GRPCLOAD.stat().st_mtime >= GRPCLOAD_SOURCE.stat().st_mtime:
+        return str(GRPCLOAD)
+    if not shutil.which("gcc") or not Path("/usr/include/nghttp2/nghttp2.h").exists():
+        _apt_install(["gcc", "libc6-dev", "libnghttp2-dev"], "building grpcload")
+    GRPCLOAD.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["gcc", "-O2", "-Wall", "-o", str(GRPCLOAD), str(GRPCLOAD_SOURCE),
+                    "-lnghttp2"], check=True)
+    return str(GRPCLOAD)
 
 
 def grpc_frame(message: bytes) -> bytes:
@@ -64,7 +82,7 @@ class Run:
     seconds: float
     answered: int
     started: int
-    failed: int  # failures the generator saw (h2load: non-2xx, resets, timeouts; k6: not OK)
+    failed: int  # failures the generator saw (h2load: non-2xx, resets, timeouts; grpcload: not OK)
     generator_cores: float  # the generator's CPU time over the run's wall time
     data_bytes: int = 0  # response DATA bytes (h2load), for the no-op's own proof
     percentiles_ms: tuple[float, float, float] | None = None  # open loop: p50, p95, p99
@@ -146,76 +164,44 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return (q[49], q[94], q[98])
 
 
-K6_SCRIPT = """
-import grpc from 'k6/net/grpc';
-import { Counter } from 'k6/metrics';
+@dataclass
+class Varying:
+    """How grpcload makes call i differ: prefixes[i % len(prefixes)] (serialized
+    messages) followed by field `field` = the string "<unique tag>-<i>" (`counter`
+    False), or the number start + i (taken modulo `modulo`, plus 1, if `modulo`)."""
 
-const notOk = new Counter('calls_not_ok');
-const closed = __ENV.RATE === '';
-export const options = {
-  scenarios: { calls: closed
-    ? { executor: 'constant-vus', vus: Number(__ENV.VUS), duration: __ENV.SECONDS + 's' }
-    : { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE), timeUnit: '1s',
-        duration: __ENV.SECONDS + 's', preAllocatedVUs: Number(__ENV.VUS),
-        maxVUs: 4 * Number(__ENV.VUS) } },
-  summaryTrendStats: ['p(50)', 'p(95)', 'p(99)'],
-};
-
-const client = new grpc.Client();
-const calls = {
-  noop: () => client.invoke('grpc.health.v1.Health/Check', {}),
-  reserve: () => client.invoke('tally.booking.v1.BookingService/ReserveSeat', {
-    event_id: Number(__ENV.FIRST_EVENT) + Math.floor(Math.random() * Number(__ENV.EVENTS)),
-    user_id: `${__ENV.TAG}-${__VU}-${__ITER}`,
-  }),
-};
-
-let connected = false;
-export default function () {
-  if (!connected) {
-    client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
-    connected = true;
-  }
-  const res = calls[__ENV.CALL]();
-  if (!res || res.status !== grpc.StatusOK) notOk.add(1);
-}
-
-export function handleSummary(data) {
-  return { [__ENV.SUMMARY]: JSON.stringify(data) };
-}
-"""
+    prefixes: list[bytes]
+    field: int
+    counter: bool = False
+    modulo: int = 0
+    start: int = 0  # moved on by each run, so runs continue where the last one ended
 
 
-def k6(addr: str, call: str, *, seconds: float, vus: int, rate: int | None = None,
-       env: dict[str, str] | None = None) -> Run:
-    """k6 making `call` (a key of K6_SCRIPT's `calls`): `vus` virtual users in a closed
-    loop, or `rate` calls per second (open loop, with that many users preallocated)."""
+def grpcload(addr: str, path: str, varying: Varying, *, requests: int,
+             connections: int, streams_per_connection: int, rate: int | None = None) -> Run:
+    """Like h2load, but every call's request differs (see Varying). grpc-status is read
+    from every call's trailers; open loop times each call from the moment it was due."""
+    binary = ensure_grpcload()
+    host, _, port = addr.rpartition(":")
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "script.js"
-        summary = Path(tmp) / "summary.json"
-        script.write_text(K6_SCRIPT)
+        log_path = Path(tmp) / "calls.log"
+        args = [binary, host, port, path, str(connections), str(streams_per_connection),
+                str(requests), str(rate or 0), str(log_path) if rate else "-",
+                str(varying.field), "v" if varying.counter else "s", f"g{time.time_ns()}",
+                str(varying.start), str(varying.modulo), *(p.hex() for p in varying.prefixes)]
+        varying.start += requests
         cpu = _children_cpu()
         began = time.perf_counter()
-        done = subprocess.run(
-            [K6, "run", "--quiet", "--no-usage-report", str(script)],
-            env={**os.environ, **(env or {}), "ADDR": addr, "CALL": call,
-                 "SECONDS": f"{seconds:g}", "VUS": str(vus),
-                 "RATE": "" if rate is None else str(rate), "SUMMARY": str(summary),
-                 "TAG": f"k6-{time.time_ns()}"},
-            capture_output=True, text=True)
-        wall = time.perf_counter() - began
-        cpu = _children_cpu() - cpu
+        done = subprocess.run(args, capture_output=True, text=True)
+        cores = (_children_cpu() - cpu) / (time.perf_counter() - began)
         if done.returncode != 0:
-            raise RuntimeError(f"k6 failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        data = json.loads(summary.read_text())
-    metrics = data["metrics"]
-    answered = int(metrics["iterations"]["values"]["count"])
-    not_ok = int(metrics.get("calls_not_ok", {}).get("values", {}).get("count", 0))
-    run_seconds = data["state"]["testRunDurationMs"] / 1000
-    dropped = int(metrics.get("dropped_iterations", {}).get("values", {}).get("count", 0))
-    duration = metrics["grpc_req_duration"]["values"]
-    note = f"k6 could not start {dropped} calls in time" if dropped else ""
-    # Over the whole wall time: k6's start-up (compiling the script) is in its CPU time.
-    return Run("k6", run_seconds, answered, answered, not_ok, cpu / wall,
-               percentiles_ms=((duration["p(50)"], duration["p(95)"], duration["p(99)"])
-                               if rate else None), note=note)
+            raise RuntimeError(f"grpcload failed ({done.returncode}):\n{done.stdout}\n"
+                               f"{done.stderr}")
+        latencies = ([int(line.split("\t")[2]) / 1000
+                      for line in log_path.read_text().splitlines()] if rate else [])
+    found = re.search(r"calls (\d+) ok (\d+) not_ok (\d+) seconds ([\d.]+)", done.stdout)
+    if not found:
+        raise RuntimeError(f"grpcload said:\n{done.stdout}\n{done.stderr}")
+    calls, _ok, not_ok = (int(found.group(i)) for i in (1, 2, 3))
+    return Run("grpcload", float(found.group(4)), calls, calls, not_ok, cores,
+               percentiles_ms=percentiles(latencies) if rate else None)
