@@ -323,6 +323,14 @@ class Bench:
         elif spec is None:
             codes = {"OK": run.answered - run.failed, **(
                 {"not OK (grpcload)": run.failed} if run.failed else {})}
+        else:
+            # Answers the server did not count came from outside tally's handlers (grpc
+            # itself refusing a call, say): shown, and they fail the row.
+            uncounted = run.answered - sum(codes.values())
+            if uncounted > 0:
+                codes["answered, not counted"] = uncounted
+            if driver == "grpcload" and run.failed:  # its own reading of grpc-status
+                codes["(grpcload saw not OK)"] = run.failed
         ok = codes.pop("OK", 0)
         load = (f"{streams} streams" if rate is None else f"open {rate:,}/s")
         return Row(rpc, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
