@@ -20,7 +20,7 @@ export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
-	@echo "make bench  - load benchmarks (k6, pgbench); prints the figures"
+	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
 	@echo "make lint   - ruff, mypy (strict) on server/, and buf lint/breaking on proto/ (make lint-proto)"
 	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
@@ -64,6 +64,9 @@ test: stubs test-tools
 schema-snapshot: deps services
 	$(PY) -m tests.schema_snapshot --write
 
+# make bench ARGS="--only RecordClick --seconds 5 --workers 2": one RPC; ARGS="clicks": one
+# benchmark. h2load (and gcc with libnghttp2-dev, for grpcload) are apt-get installed
+# by the benchmark itself where missing.
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 

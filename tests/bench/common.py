@@ -1,13 +1,11 @@
-"""What the benchmarks share: a fresh database, a server, k6 and pgbench runs."""
+"""What the benchmarks share: a fresh database, pgbench runs, CPU time from /proc."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +14,10 @@ from urllib.parse import urlsplit
 import psycopg
 
 from server.core.config import APP_ROLE, with_database
-from tests.support import ROOT, TEST_DATABASE_URL, recreate_database
+from tests.support import TEST_DATABASE_URL, recreate_database
 
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or with_database(
     TEST_DATABASE_URL, "tally_bench")
-K6 = str(Path(sys.executable).with_name("k6"))
 
 
 def fresh_database() -> str:
@@ -46,70 +43,6 @@ class Result:
         return (f"{self.name:<34} {self.rate:>9.0f}/s  p50 {self.p50_ms:6.2f} ms  "
                 f"p95 {self.p95_ms:6.2f} ms  p99 {self.p99_ms:6.2f} ms  "
                 f"({self.requests} ok, {self.errors} errors, {self.seconds:.0f} s)")
-
-
-def run_k6(name: str, script: str, env: dict[str, str]) -> Result:
-    """Run a k6 script (JavaScript text); it must end with the handleSummary below."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "script.js"
-        summary = Path(tmp) / "summary.json"
-        path.write_text(script + K6_SUMMARY)
-        done = subprocess.run(
-            [K6, "run", "--quiet", "--no-usage-report", str(path)],
-            env={**os.environ, **env, "SUMMARY": str(summary)},
-            cwd=ROOT, capture_output=True, text=True)
-        if done.returncode not in (0, 99):  # 99: thresholds crossed; we report anyway
-            raise RuntimeError(f"k6 failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        data = json.loads(summary.read_text())
-    metrics = data["metrics"]
-    duration = metrics["grpc_req_duration"]["values"]
-    checks = metrics.get("checks", {}).get("values", {"passes": 0, "fails": 0})
-    seconds = data["state"]["testRunDurationMs"] / 1000
-    return Result(name, int(checks["passes"]), int(checks["fails"]), seconds,
-                  duration["p(50)"], duration["p(95)"], duration["p(99)"])
-
-
-K6_SUMMARY = """
-export function handleSummary(data) {
-  return { [__ENV.SUMMARY]: JSON.stringify(data) };
-}
-"""
-
-
-CEILING_SCRIPT = """
-import grpc from 'k6/net/grpc';
-import { check } from 'k6';
-
-export const options = {
-  scenarios: { noop: { executor: 'constant-vus', vus: Number(__ENV.VUS),
-                       duration: __ENV.DURATION + 's' } },
-  summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
-};
-
-const client = new grpc.Client();
-
-export default function () {
-  if (__ITER === 0) client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
-  const res = client.invoke('grpc.health.v1.Health/Check', {});
-  check(res, { ok: (r) => r && r.status === grpc.StatusOK });
-}
-"""
-
-
-def ceiling(addr: str, vus: int, seconds: int) -> Result:
-    """k6 calling the server's health Check: an RPC that does no work, not even a
-    database call. What it reaches is the most any RPC can reach on this machine with
-    this load generator - the gRPC stack's own cost, on both sides."""
-    return run_k6("no-op RPC (health Check)", CEILING_SCRIPT, {
-        "ADDR": addr, "VUS": str(vus), "DURATION": str(seconds)})
-
-
-def print_ceiling(addr: str, vus: int, seconds: int = 10) -> Result:
-    result = ceiling(addr, vus, seconds)
-    print(f"ceiling: {result.line()}")
-    print("  (the same server and k6, an RPC that does nothing: no RPC can go faster here)",
-          flush=True)
-    return result
 
 
 def run_pgbench(name: str, script: str, database_url: str, *, clients: int, seconds: int,
@@ -150,7 +83,7 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 
 def machine() -> str:
-    return f"{os.cpu_count()} cores, k6 and pgbench on the same machine as the server"
+    return f"{os.cpu_count()} cores, pgbench on the same machine as PostgreSQL"
 
 
 def cpu_seconds(pids: list[int]) -> float:

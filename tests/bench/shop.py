@@ -5,14 +5,13 @@
     (statement-level, appending to the journal), with statistics off (trigger disabled),
     with the original's row-level ON CONFLICT trigger (one row per key);
 (b) one INSERT of 1,000,000 order lines (10 categories x 30 days), the same three ways;
-(c) CreateOrder over gRPC with k6, 32 virtual users, 1,000 products, 100 users.
 Lines in (a) and (b) are written as shop.create_order writes them (category and day
 copied onto the line), straight into the table, so only the statistics differ.
 Targets (issue 5): (a) >= 0.8x the throughput without statistics; (b) <= 1.5x the time
-without statistics; (c) >= 1,000 orders/s.
+without statistics. CreateOrder over gRPC is in `rpcs`.
 
-    python -m tests.bench shop [--clients 32] [--duration 20] [--rows 1000000]
-                               [--workers 2] [--original-timeout 300] [--parts abc]
+    python -m tests.bench shop [--clients 32] [--rows 1000000]
+                               [--original-timeout 300] [--parts ab]
                                [--rounds 8] [--round-seconds 5]
 
 The database is BENCH_DATABASE_URL or <TEST_DATABASE_URL's name>_bench (recreated).
@@ -30,14 +29,10 @@ from psycopg.conninfo import conninfo_to_dict
 
 from server.core.config import with_database
 from tests.bench.common import (
-    backend_pids,
-    cpu_seconds,
     machine,
-    mean_batch_size,
-    run_k6,
     run_pgbench,
 )
-from tests.support import TEST_DATABASE_URL, ServerProcess, recreate_database
+from tests.support import TEST_DATABASE_URL, recreate_database
 
 HOT_DAY = "2026-01-01"
 OFF, TALLY, ORIGINAL = "statistics off", "tally: statement trigger, journal", \
@@ -69,29 +64,6 @@ insert into shop.order_items (order_id, product_id, quantity, price_at_order, ca
     values (:id, :p, 1, 1.00, 1, '{HOT_DAY}');
 commit;
 """
-
-K6_SCRIPT = """
-import grpc from 'k6/net/grpc';
-import { check } from 'k6';
-
-export const options = {
-  scenarios: { orders: { executor: 'constant-vus', vus: Number(__ENV.VUS),
-                         duration: __ENV.DURATION + 's' } },
-  summaryTrendStats: ['avg', 'p(50)', 'p(95)', 'p(99)', 'max'],
-};
-
-const client = new grpc.Client();
-
-export default function () {
-  if (__ITER === 0) client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
-  const u = 1 + Math.floor(Math.random() * 100);
-  const p = 1 + Math.floor(Math.random() * 1000);
-  const res = client.invoke('tally.shop.v1.OrderService/CreateOrder', {
-    user_id: u, delivery_address_id: u, items: [{ product_id: p, quantity: 1 }] });
-  check(res, { ok: (r) => r && r.status === grpc.StatusOK });
-}
-"""
-
 
 def bench_database() -> str:
     url = os.environ.get("BENCH_DATABASE_URL") or with_database(
@@ -152,17 +124,15 @@ def statistics_agree(conn: psycopg.Connection, mode: str) -> bool:
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench shop")
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--parts", default="abc", help="which of (a), (b), (c) to run")
+    parser.add_argument("--parts", default="ab", help="which of (a), (b) to run")
     parser.add_argument("--rounds", type=int, default=8,
                         help="(a): interleaved rounds (the ratio is noisy round to round)")
     parser.add_argument("--round-seconds", type=int, default=5,
                         help="(a): seconds per way and round")
     parser.add_argument("--original-timeout", type=int, default=300,
                         help="seconds after which the original's bulk insert is cancelled")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
 
     url = bench_database()
     setup(url)
@@ -173,8 +143,6 @@ def run(argv: list[str]) -> None:
         part_a(url, args)
     if "b" in args.parts:
         part_b(url, args)
-    if "c" in args.parts:
-        part_c(url, args)
 
 
 def part_a(url: str, args: argparse.Namespace) -> None:
@@ -245,34 +213,3 @@ def part_b(url: str, args: argparse.Namespace) -> None:
                     else f"> {args.original_timeout / off:.1f}x")
         print(f"  -> time with statistics / without: {tally / off:.2f}x (target <= 1.5x: "
               f"{'meets' if tally / off <= 1.5 else 'MISSES'}); original: {original}")
-
-
-
-def part_c(url: str, args: argparse.Namespace) -> None:
-    print(f"\n(c) CreateOrder over gRPC: k6, {args.clients} VUs, {args.duration} s, server"
-          f" --workers {args.workers}, rate limit off, statistics on, 1,000 products"
-          f" (ample stock), 100 users, one line per order")
-    with psycopg.connect(url, autocommit=True) as conn:
-        set_mode(conn, TALLY)
-        reset(conn)
-    server = ServerProcess(url, workers=args.workers, JOBS="false").start()
-    try:
-        pids = backend_pids(url)
-        cpu = cpu_seconds(pids)
-        result = run_k6("CreateOrder gRPC", K6_SCRIPT, {
-            "ADDR": server.addr, "VUS": str(args.clients), "DURATION": str(args.duration)})
-        cpu = cpu_seconds(pids) - cpu
-        batch = mean_batch_size(server.metrics_addr, "shop.create_orders")
-    finally:
-        server.stop()
-    print(result.line())
-    print(f"  -> {result.rate:.0f} orders/s (target >= 1,000: "
-          f"{'meets' if result.rate >= 1000 and result.errors == 0 else 'MISSES'})")
-    print(f"  PostgreSQL CPU (the server's {len(pids)} connections): {cpu:.1f} s,"
-          f" {1000 * cpu / max(result.requests, 1):.2f} ms per order; {batch:.1f} orders per"
-          f" batch on average")
-    with psycopg.connect(url, autocommit=True) as conn:
-        exact = "exact" if statistics_agree(conn, TALLY) else "WRONG"
-        negative = conn.execute("select count(*) from shop.products"
-                                " where stock_quantity < 0").fetchone()[0]
-    print(f"  statistics after the run: {exact}; products with negative stock: {negative}")

@@ -1,0 +1,489 @@
+"""Every hot RPC in one run, each against the no-op health Check driven the same way.
+
+For each RPC: closed-loop throughput at each --streams level (64: 16 connections x 4
+streams; 200: 50 x 4), as a ratio to the no-op measured the same way in this run (at the
+start and again at the end: the mean is the reference, the two show the machine's drift);
+then an open loop at --rate calls/s for latency percentiles (each call's time from
+h2load's log). Every call is proved by the server's own counter
+`tally_rpcs_total{method,code}`, scraped before and after each run; writes are also
+checked against the rows they wrote. The no-op is not counted by the server (health is
+not a tally method): its answers are proved by their bytes, 7 of DATA in every OK answer
+and none in an error (trailers only).
+
+    python -m tests.bench rpcs [--only RecordClick,GetEvent] [--seconds 10] [--workers 2]
+                               [--streams 64,200] [--rate 2000] [--users 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from tally.booking.v1 import booking_pb2
+from tally.clicks.v1 import clicks_pb2
+from tally.segments.v1 import segments_pb2
+from tally.shop.v1 import shop_pb2
+
+from tests.bench import drivers
+from tests.bench.common import backend_pids, cpu_seconds, fresh_database
+from tests.support import ServerProcess, metrics_text
+
+NOOP = "Health.Check"
+NOOP_PATH = "/grpc.health.v1.Health/Check"
+NOOP_ANSWER_BYTES = 7  # 5-byte gRPC frame header + HealthCheckResponse{status: SERVING}
+STREAMS_PER_CONNECTION = 4
+OPEN_LOOP_CONNECTIONS = 16
+
+# Targets (issue #17).
+READ_RATIO, WRITE_RATIO, P99_MS, RECORD_CLICK_RATE = 0.6, 0.45, 25.0, 5000.0
+
+State = Callable[[psycopg.Connection], tuple[int, ...]]
+
+
+@dataclass
+class Spec:
+    """One hot RPC: how it is called and, for a write, how its rows are counted."""
+
+    rpc: str  # the server's method label, Service.Method
+    path: str
+    kind: str  # "read" or "write"
+    body: bytes = b""  # the request, for h2load (the same on every call)
+    varying: drivers.Varying | None = None  # set: driven by grpcload, each call different
+    what: str = ""  # the request, in words
+    state: State | None = None  # a write's rows, read before and after
+    # (state before, state after, OK calls) -> (exact?, what was compared)
+    exact: Callable[[tuple[int, ...], tuple[int, ...], int], tuple[bool, str]] | None = None
+
+    @property
+    def driver(self) -> str:
+        return "grpcload" if self.varying else "h2load"
+
+
+@dataclass
+class Row:
+    rpc: str
+    load: str  # "64 streams", "open 2,000/s"
+    run: drivers.Run
+    ok: int
+    not_ok: dict[str, int]
+    server_cores: float
+    postgres_cores: float
+    ratio: float | None = None
+    verdicts: list[str] = field(default_factory=list)
+
+
+def _ts(moment: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment)
+    return ts
+
+
+def setup(url: str, users: int) -> list[Spec]:
+    """The data every RPC reads or writes, and the RPCs' specs."""
+    from tests.bench.clicks import _load_days
+    from tests.bench.segments import load as load_segments
+    from tests.bench.shop import setup as setup_shop
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    with psycopg.connect(url, autocommit=True) as conn:
+        def one(sql: str, *params: object) -> int:
+            row = conn.execute(sql, params).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        # clicks: one banner for RecordClick, ten for RecordClicks, ten with 30 days of
+        # per-minute counts for GetStats.
+        click_banner = one("select id from clicks.create_banner('bench click')")
+        bulk_banners = [one("select id from clicks.create_banner(%s)", f"bench bulk {i}")
+                        for i in range(10)]
+        read_banners = [one("select id from clicks.create_banner(%s)", f"bench read {i}")
+                        for i in range(10)]
+        _load_days(conn, read_banners, now, days=30)
+        # booking: one event to read, 1,000 with ample seats to book.
+        read_event = one("select (booking.create_event('bench read', 100)).id")
+        first_event = one("select min(id) from (select (booking.create_event("
+                          "'bench ' || i, 1000000)).id from generate_series(1, 1000) i) e")
+    # segments: `users` users x 10 segments (BENCH_1..10), and two segments no one has
+    # for UpdateUserSegments to add and remove.
+    load_segments(url, users)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select segments.create_segment('BENCH_ADDED'),"
+                     " segments.create_segment('BENCH_REMOVED')")
+    # shop: 10 categories, 100 users with an address, 1,000 products with ample stock.
+    setup_shop(url)
+    order_user, order_product = 7, 42
+
+    def clicks_of(banners: list[int]) -> State:
+        return lambda c: tuple(c.execute(
+            "select coalesce(sum(clicks), 0) from clicks.minute_counts"
+            " where banner_id = any(%s)", (banners,)).fetchone() or (0,))
+
+    def clicks_exact(per_call: int) -> Callable[..., tuple[bool, str]]:
+        def check(before: tuple[int, ...], after: tuple[int, ...], ok: int
+                  ) -> tuple[bool, str]:
+            added = after[0] - before[0]
+            return (added == per_call * ok,
+                    f"clicks counted {added:,} = {per_call} x {ok:,} OK calls")
+        return check
+
+    def bookings(c: psycopg.Connection) -> tuple[int, ...]:
+        row = c.execute(
+            "select count(*), (select count(*) from booking.events"
+            "                   where booked_seats > total_seats)"
+            " from booking.bookings where event_id between %s and %s",
+            (first_event, first_event + 999)).fetchone()
+        return tuple(row or (0, 0))
+
+    def bookings_exact(before: tuple[int, ...], after: tuple[int, ...], ok: int
+                       ) -> tuple[bool, str]:
+        added = after[0] - before[0]
+        return (added == ok and after[1] == 0,
+                f"bookings written {added:,} = {ok:,} OK calls; overbooked events {after[1]}")
+
+    def segments_state(c: psycopg.Connection) -> tuple[int, ...]:
+        row = c.execute(
+            "select (select count(*) from segments.memberships m join segments.segments s"
+            "          on s.id = m.segment_id where s.slug = 'BENCH_ADDED'),"
+            "       (select count(*) from segments.history"
+            "         where slug = 'BENCH_ADDED' and operation = 'add'),"
+            "       (select count(*) from segments.history where slug = 'BENCH_REMOVED')"
+            ).fetchone()
+        return tuple(row or (0, 0, 0))
+
+    def segments_exact(before: tuple[int, ...], after: tuple[int, ...], ok: int
+                       ) -> tuple[bool, str]:
+        # Call i updates user i % users + 1: each of the first `users` calls adds the
+        # segment (a membership, an 'add' row), a later call of the same user only moves
+        # its expiry; no user ever has BENCH_REMOVED, so no call removes anything.
+        want = min(ok, users)
+        return (before == (0, 0, 0) and after == (want, want, 0),
+                f"{ok:,} OK calls over {users:,} users: memberships {after[0]:,}, 'add'"
+                f" rows {after[1]:,} (want {want:,} each), removals {after[2]}")
+
+    def orders(c: psycopg.Connection) -> tuple[int, ...]:
+        row = c.execute(
+            "select (select count(*) from shop.orders where user_id = %s),"
+            "       (select stock_quantity from shop.products where id = %s),"
+            "       (select coalesce(sum(orders_count), 0) from shop.statistics)",
+            (order_user, order_product)).fetchone()
+        return tuple(int(v) for v in (row or (0, 0, 0)))
+
+    def orders_exact(before: tuple[int, ...], after: tuple[int, ...], ok: int
+                     ) -> tuple[bool, str]:
+        placed, sold, counted = after[0] - before[0], before[1] - after[1], after[2] - before[2]
+        return (placed == sold == counted == ok,
+                f"orders {placed:,}, stock taken {sold:,}, statistics +{counted:,}"
+                f" = {ok:,} OK calls")
+
+    stats_from = now - timedelta(days=2)
+    return [
+        Spec("ClickService.RecordClick", "/tally.clicks.v1.ClickService/RecordClick", "write",
+             clicks_pb2.RecordClickRequest(banner_id=click_banner).SerializeToString(),
+             what="one banner", state=clicks_of([click_banner]), exact=clicks_exact(1)),
+        Spec("ClickService.RecordClicks", "/tally.clicks.v1.ClickService/RecordClicks",
+             "write", clicks_pb2.RecordClicksRequest(clicks=[
+                 clicks_pb2.ClickCount(banner_id=b, count=1)
+                 for b in bulk_banners for _ in range(10)]).SerializeToString(),
+             what="100 entries (10 banners x 10, count 1, time unset)",
+             state=clicks_of(bulk_banners), exact=clicks_exact(100)),
+        Spec("ClickService.GetStats", "/tally.clicks.v1.ClickService/GetStats", "read",
+             clicks_pb2.GetStatsRequest(
+                 banner_id=read_banners[3], ts_from=_ts(stats_from),
+                 ts_to=_ts(stats_from + timedelta(hours=24))).SerializeToString(),
+             what="24 h = 1,440 points of a banner with 30 days of data"),
+        Spec("BookingService.ReserveSeat", "/tally.booking.v1.BookingService/ReserveSeat",
+             "write", varying=drivers.Varying([
+                 booking_pb2.ReserveSeatRequest(event_id=first_event + i).SerializeToString()
+                 for i in range(1000)], field=2),
+             what="a new user each call, the 1,000 events in turn",
+             state=bookings, exact=bookings_exact),
+        Spec("BookingService.GetEvent", "/tally.booking.v1.BookingService/GetEvent", "read",
+             booking_pb2.GetEventRequest(event_id=read_event).SerializeToString(),
+             what="one event (Redis-cached after the first call)"),
+        Spec("SegmentService.GetUserSegments",
+             "/tally.segments.v1.SegmentService/GetUserSegments", "read",
+             segments_pb2.GetUserSegmentsRequest(user_id=42).SerializeToString(),
+             what=f"one user of {users:,}, 10 segments"),
+        Spec("SegmentService.UpdateUserSegments",
+             "/tally.segments.v1.SegmentService/UpdateUserSegments", "write",
+             varying=drivers.Varying([segments_pb2.UpdateUserSegmentsRequest(
+                 add=[segments_pb2.SegmentToAdd(slug="BENCH_ADDED",
+                                                ttl=Duration(seconds=86400))],
+                 remove=["BENCH_REMOVED"]).SerializeToString()],
+                 field=1, counter=True, modulo=users),
+             what=f"the next of {users:,} users each call: add BENCH_ADDED (ttl 1 day),"
+                  " remove BENCH_REMOVED",
+             state=segments_state, exact=segments_exact),
+        Spec("ProductService.GetProduct", "/tally.shop.v1.ProductService/GetProduct", "read",
+             shop_pb2.GetProductRequest(product_id=order_product).SerializeToString(),
+             what="one product (Redis-cached after the first call)"),
+        Spec("OrderService.CreateOrder", "/tally.shop.v1.OrderService/CreateOrder", "write",
+             shop_pb2.CreateOrderRequest(
+                 user_id=order_user, delivery_address_id=order_user,
+                 items=[shop_pb2.CreateOrderRequest.Item(product_id=order_product,
+                                                         quantity=1)]).SerializeToString(),
+             what="one user, one line of one product (its stock row is hot)",
+             state=orders, exact=orders_exact),
+    ]
+
+
+def rpc_counts(metrics_addr: str) -> dict[tuple[str, str], int]:
+    """tally_rpcs_total by (method, code), summed over the server's workers."""
+    counts: dict[tuple[str, str], int] = {}
+    for line in metrics_text(metrics_addr).splitlines():
+        if line.startswith("tally_rpcs_total{"):
+            labels, value = line[len("tally_rpcs_total{"):].rsplit("} ", 1)
+            found = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+            counts[(found["method"], found["code"])] = int(float(value))
+    return counts
+
+
+def counted(before: dict[tuple[str, str], int], after: dict[tuple[str, str], int],
+            rpc: str) -> dict[str, int]:
+    """The calls of `rpc` the server answered between two scrapes, by status code."""
+    return {code: n - before.get((method, code), 0)
+            for (method, code), n in after.items()
+            if method == rpc and n - before.get((method, code), 0)}
+
+
+class Bench:
+    def __init__(self, server: ServerProcess, url: str, args: argparse.Namespace) -> None:
+        self.server = server
+        self.url = url
+        self.args = args
+        assert server.proc is not None
+        self.server_root = server.proc.pid
+        self.estimate = 1000.0  # calls/s, from the last warm-up
+        self.noop_varying = drivers.Varying([b""], field=2)
+
+    def server_pids(self) -> list[int]:
+        from tests.bench.segments import server_pids
+        return server_pids(self.server_root)
+
+    def drive(self, spec: Spec | None, streams: int | None, rate: int | None,
+              seconds: float, driver: str) -> drivers.Run:
+        """One run of `spec` (None: the no-op) with `driver`, of about `seconds`."""
+        addr = self.server.addr
+        if driver == "grpcload":
+            # The no-op through grpcload: the user string lands in field 2 of
+            # HealthCheckRequest, which has none; protobuf skips an unknown field.
+            path, varying = ((spec.path, spec.varying) if spec and spec.varying
+                             else (NOOP_PATH, self.noop_varying))
+            if rate is None:
+                assert streams is not None
+                return drivers.grpcload(
+                    addr, path, varying,
+                    requests=max(10 * streams, round(self.estimate * seconds)),
+                    connections=max(1, streams // STREAMS_PER_CONNECTION),
+                    streams_per_connection=STREAMS_PER_CONNECTION)
+            return drivers.grpcload(addr, path, varying, requests=round(rate * seconds),
+                                    connections=OPEN_LOOP_CONNECTIONS,
+                                    streams_per_connection=1, rate=rate)
+        path, body = (spec.path, spec.body) if spec else (NOOP_PATH, b"")
+        if rate is None:
+            assert streams is not None
+            # h2load runs a count of calls (see drivers.h2load): as many as the warm-up's
+            # rate gives in `seconds`.
+            requests = max(10 * streams, round(self.estimate * seconds))
+            return drivers.h2load(addr, path, body, requests=requests,
+                                  connections=max(1, streams // STREAMS_PER_CONNECTION),
+                                  streams_per_connection=STREAMS_PER_CONNECTION)
+        return drivers.h2load(addr, path, body, requests=round(rate * seconds),
+                              connections=OPEN_LOOP_CONNECTIONS, streams_per_connection=1,
+                              rate=rate)
+
+    def measure(self, spec: Spec | None, streams: int | None, rate: int | None,
+                driver: str) -> Row:
+        rpc = spec.rpc if spec else NOOP
+        pg = backend_pids(self.url)
+        server = self.server_pids()
+        before = rpc_counts(self.server.metrics_addr)
+        server_cpu, pg_cpu = cpu_seconds(server), cpu_seconds(pg)
+        began = time.perf_counter()
+        run = self.drive(spec, streams, rate, self.args.seconds, driver)
+        wall = time.perf_counter() - began
+        server_cpu, pg_cpu = cpu_seconds(server) - server_cpu, cpu_seconds(pg) - pg_cpu
+        time.sleep(0.3)  # a margin: a worker counts a call just before it answers it
+        codes = counted(before, rpc_counts(self.server.metrics_addr), rpc)
+        if spec is None and driver == "h2load":
+            # The no-op is not in tally_rpcs_total: an OK answer carries 7 bytes of DATA,
+            # an error none (its status is in the trailers).
+            ok = run.data_bytes // NOOP_ANSWER_BYTES
+            codes = {"OK": ok} if ok == run.answered else {
+                "OK": ok, "not OK (by bytes)": run.answered - ok}
+        elif spec is None:
+            codes = {"OK": run.answered - run.failed, **(
+                {"not OK (grpcload)": run.failed} if run.failed else {})}
+        else:
+            # Answers the server did not count came from outside tally's handlers (grpc
+            # itself refusing a call, say): shown, and they fail the row.
+            uncounted = run.answered - sum(codes.values())
+            if uncounted > 0:
+                codes["answered, not counted"] = uncounted
+            if driver == "grpcload" and run.failed:  # its own reading of grpc-status
+                codes["(grpcload saw not OK)"] = run.failed
+        ok = codes.pop("OK", 0)
+        load = (f"{streams} streams" if rate is None else f"open {rate:,}/s")
+        return Row(rpc, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
+
+    def closed_and_open(self, spec: Spec | None, driver: str) -> list[Row]:
+        rows = [self.measure(spec, s, None, driver) for s in self.args.streams]
+        rows.append(self.measure(spec, None, self.args.rate, driver))
+        for row in rows:
+            print("  " + line(row), flush=True)
+        return rows
+
+    def warm_up(self, spec: Spec | None, driver: str) -> None:
+        """A short closed-loop run whose figures are not kept: connections, caches and the
+        server's per-method state are ready when the measured runs start, and its rate
+        sizes h2load's runs."""
+        self.estimate = 1000.0
+        run = self.drive(spec, 64, None, 1.0, driver)
+        self.estimate = max(run.rate, 100.0)
+
+
+def line(row: Row) -> str:
+    """One run, as it is measured (the table at the end adds ratios and verdicts)."""
+    run = row.run
+    not_ok = ", ".join(f"{k} {v}" for k, v in row.not_ok.items()) or "0"
+    latency = (f"  p50 {run.percentiles_ms[0]:.2f} p95 {run.percentiles_ms[1]:.2f}"
+               f" p99 {run.percentiles_ms[2]:.2f} ms" if run.percentiles_ms else "")
+    note = f"  ({run.note})" if run.note else ""
+    return (f"{row.rpc:<34} {row.load:<14} {run.rate:>8,.0f}/s  OK {row.ok:,}, not OK "
+            f"{not_ok}; answered {run.answered:,} of {run.started:,} started;"
+            f" {run.driver} {run.generator_cores:.2f} cores, server"
+            f" {row.server_cores:.2f}, PostgreSQL {row.postgres_cores:.2f}{latency}{note}")
+
+
+def judge(row: Row, spec: Spec, noop_rate: float, rate: int) -> None:
+    if row.not_ok or row.ok < row.run.answered:
+        row.verdicts.append("calls not all OK: missed")
+    if row.run.percentiles_ms is None:
+        row.ratio = row.run.rate / noop_rate if noop_rate else 0.0
+        floor = READ_RATIO if spec.kind == "read" else WRITE_RATIO
+        row.verdicts.append(f"{spec.kind} >= {floor}x: "
+                            + ("met" if row.ratio >= floor else "missed"))
+        if spec.rpc == "ClickService.RecordClick" and row.load.startswith("200 "):
+            row.verdicts.append(f">= {RECORD_CLICK_RATE:,.0f}/s: "
+                                + ("met" if row.run.rate >= RECORD_CLICK_RATE else "missed"))
+    else:
+        p99 = row.run.percentiles_ms[2]
+        reached = row.run.rate >= 0.95 * rate
+        row.verdicts.append(f"p99 < {P99_MS:.0f} ms: "
+                            + ("met" if p99 < P99_MS and reached else "missed")
+                            + ("" if reached else f" (only {row.run.rate:,.0f}/s answered)"))
+    if row.run.generator_cores >= 0.9:  # each generator runs on one thread
+        row.verdicts.append(f"{row.run.driver} used a whole core: it may have been the limit")
+
+
+def table(rows: list[Row], rate: int) -> str:
+    head = ("| RPC | load | driver | calls/s | x no-op | OK | not OK | generator CPU"
+            f" | p50 / p95 / p99 ms (open {rate:,}/s) | targets |")
+    out = [head, "|" + "---|" * 10]
+    for row in rows:
+        run = row.run
+        not_ok = ", ".join(f"{k} {v:,}" for k, v in row.not_ok.items()) or "0"
+        latency = ("/".join(f"{v:.1f}" for v in run.percentiles_ms)
+                   if run.percentiles_ms else "")
+        ratio = f"{row.ratio:.2f}" if row.ratio is not None else ""
+        out.append(f"| {row.rpc} | {row.load} | {run.driver} | {run.rate:,.0f} | {ratio}"
+                   f" | {row.ok:,} | {not_ok} | {run.generator_cores:.2f} cores"
+                   f" | {latency} | {'; '.join(row.verdicts)} |")
+    return "\n".join(out)
+
+
+def run(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench rpcs")
+    parser.add_argument("--only", default="",
+                        help="comma-separated RPC names (RecordClick or"
+                             " ClickService.RecordClick); default: every hot RPC")
+    parser.add_argument("--seconds", type=float, default=10, help="per measured run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--streams", default="64,200",
+                        help="closed-loop concurrency levels (streams in flight)")
+    parser.add_argument("--rate", type=int, default=2000, help="open-loop calls per second")
+    parser.add_argument("--users", type=int, default=100_000, help="segments users")
+    args, ignored = parser.parse_known_args(argv)
+    if ignored:
+        print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")
+    args.streams = [int(s) for s in args.streams.split(",") if s]
+
+    drivers.ensure_h2load()
+    url = fresh_database()
+    began = time.perf_counter()
+    specs = setup(url, args.users)
+    wanted = {w.strip() for w in args.only.split(",") if w.strip()}
+    if wanted:
+        known = {s.rpc for s in specs} | {s.rpc.split(".")[1] for s in specs}
+        unknown = wanted - known
+        if unknown:
+            raise SystemExit(f"unknown RPC {', '.join(sorted(unknown))}; known: "
+                             + ", ".join(s.rpc.split(".")[1] for s in specs))
+        specs = [s for s in specs if s.rpc in wanted or s.rpc.split(".")[1] in wanted]
+    print(f"setup: {os.cpu_count()} cores shared by the generator, the server (--workers"
+          f" {args.workers}, rate limit off, jobs off), PostgreSQL and Redis; load average"
+          f" {os.getloadavg()[0]:.1f}; data loaded in {time.perf_counter() - began:.0f} s;"
+          f" {args.seconds:g} s per run after a 1 s warm-up; closed loop at"
+          f" {', '.join(map(str, args.streams))} streams ({STREAMS_PER_CONNECTION} per"
+          f" connection), open loop at {args.rate:,} calls/s over {OPEN_LOOP_CONNECTIONS}"
+          f" connections")
+    for spec in specs:
+        print(f"  {spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
+
+    server = ServerProcess(url, workers=args.workers, JOBS="false").start()
+    rows: list[Row] = []
+    judged: list[tuple[Row, Spec]] = []
+    noop: dict[tuple[str, str], list[float]] = {}
+    try:
+        bench = Bench(server, url, args)
+        needed = sorted({s.driver for s in specs})
+
+        def measure_noop(when: str) -> None:
+            for driver in needed:
+                print(f"\nno-op ({driver}, {when}):", flush=True)
+                bench.warm_up(None, driver)
+                for row in bench.closed_and_open(None, driver):
+                    noop.setdefault((driver, row.load), []).append(row.run.rate)
+                    row.rpc = f"{NOOP} ({when})"
+                    row.verdicts.extend(
+                        [] if row.ok == row.run.answered and not row.not_ok
+                        else ["calls not all OK"])
+                    rows.append(row)
+
+        measure_noop("start")
+        for spec in specs:
+            print(f"\n{spec.rpc} ({spec.driver}):", flush=True)
+            with psycopg.connect(url, autocommit=True) as conn:
+                state = spec.state(conn) if spec.state else ()
+            before = rpc_counts(server.metrics_addr)
+            bench.warm_up(spec, spec.driver)
+            spec_rows = bench.closed_and_open(spec, spec.driver)
+            time.sleep(0.3)
+            ok_total = counted(before, rpc_counts(server.metrics_addr), spec.rpc).get("OK", 0)
+            if spec.state and spec.exact:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    exact, said = spec.exact(state, spec.state(conn), ok_total)
+                print(f"  exactness: {said}: {'EXACT' if exact else 'WRONG'}", flush=True)
+                spec_rows[0].verdicts.append(f"rows {'exact' if exact else 'WRONG'}")
+            rows.extend(spec_rows)
+            judged.extend((row, spec) for row in spec_rows)
+        measure_noop("end")
+    finally:
+        server.stop()
+    for row, spec in judged:  # against the mean of the no-op's start and end
+        judge(row, spec, statistics.mean(noop.get((spec.driver, row.load), [0.0])), args.rate)
+
+    for (driver, load), rates in sorted(noop.items()):
+        print(f"no-op {driver} {load}: " + ", ".join(f"{r:,.0f}/s" for r in rates)
+              + " (start, end); the mean is the reference")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}\n")
+    print(table(rows, args.rate))
