@@ -1,0 +1,69 @@
+-- _take_stock(product_ids[], quantities[]): takes what the lines need from stock, all or
+-- nothing: the quantities are summed per product, the products locked in id order
+-- (concurrent takes queue in one order and cannot deadlock), then one conditional
+-- UPDATE takes every product's need where the stock covers it. Returns the products
+-- taken from, sorted by id, with what order lines copy (price, category). If any
+-- product is missing or short it raises, which undoes the UPDATE with the caller's
+-- (sub)transaction:
+--   TLNF1 PRODUCT_NOT_FOUND (every missing product in the message);
+--   TLFP1 INSUFFICIENT_STOCK - HINT holds {"precondition_failure": [{type, subject,
+--         description, product_id, available, requested}, ...]}, one per short product.
+-- The CHECK products_stock_nonnegative backs the UPDATE for any writer.
+create function shop._take_stock(p_product_ids bigint[], p_quantities bigint[],
+                                 out product_ids bigint[], out prices numeric[],
+                                 out category_ids bigint[])
+language plpgsql
+as $fn$
+declare
+    v_ids bigint[];
+    v_qty bigint[];
+    v_missing bigint[];
+    v_short jsonb;
+begin
+    select array_agg(m.product_id order by m.product_id), array_agg(m.q order by m.product_id)
+      into v_ids, v_qty
+      from (select x.product_id, sum(x.q)::bigint as q
+              from unnest(p_product_ids, p_quantities) x (product_id, q)
+             group by x.product_id) m;
+
+    perform 1 from shop.products p where p.id = any (v_ids) order by p.id for no key update;
+
+    with taken as (
+        update shop.products p
+           set stock_quantity = p.stock_quantity - m.q
+          from unnest(v_ids, v_qty) m (product_id, q)
+         where p.id = m.product_id and p.stock_quantity >= m.q
+        returning p.id, p.price, p.category_id)
+    select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
+           array_agg(t.category_id order by t.id)
+      into product_ids, prices, category_ids
+      from taken t;
+
+    if coalesce(cardinality(product_ids), 0) < coalesce(cardinality(v_ids), 0) then
+        -- What is not locked does not exist.
+        select array_agg(x order by x) into v_missing
+          from unnest(v_ids) x
+         where not exists (select 1 from shop.products p where p.id = x);
+        if v_missing is not null then
+            perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
+                format('product %s not found', array_to_string(v_missing, ', ')),
+                'items.product_id');
+        end if;
+        select jsonb_agg(jsonb_build_object(
+                   'type', 'INSUFFICIENT_STOCK',
+                   'subject', 'product:' || p.id,
+                   'description', format('Insufficient stock for product %s. Available: %s, Requested: %s',
+                                         p.id, p.stock_quantity, m.q),
+                   'product_id', p.id, 'available', p.stock_quantity, 'requested', m.q)
+                 order by p.id)
+          into v_short
+          from unnest(v_ids, v_qty) m (product_id, q)
+          join shop.products p on p.id = m.product_id
+         where p.id <> all (coalesce(product_ids, '{}'));
+        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
+            message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
+                                                  from jsonb_array_elements(v_short) e),
+            hint = jsonb_build_object('precondition_failure', v_short)::text;
+    end if;
+end
+$fn$;
