@@ -1,7 +1,7 @@
--- add_address and list_addresses: validation, at most one primary address per user.
+-- add_address: validation, at most one primary address per user (a new one demotes the old).
 begin;
 set local role tally_app;
-select plan(14);
+select plan(10);
 
 create temp table u on commit drop as select * from shop.create_user('tap_addr', 'tap.addr@example.com');
 create temp table a1 on commit drop as
@@ -16,9 +16,6 @@ create temp table a3 on commit drop as
     select * from shop.add_address((select id from u), 'New 3', 'Hamburg', '', '20095', 'DE', true);
 select results_eq($$select id from shop.list_addresses((select id from u)) where is_primary$$,
     $$select id from a3$$, 'a new primary address demotes the previous one');
-select is((select count(*) from shop.list_addresses((select id from u))), 3::bigint, 'list_addresses');
-select results_eq($$select id from shop.list_addresses((select id from u)) limit 1$$,
-    $$select id from a3$$, 'the primary address comes first');
 select throws_ok($$select shop.add_address(9223372036854775807, 'S', 'C', '', '1', 'DE', false)$$,
     'TLNF1', null, 'unknown user');
 select throws_ok($$select shop.add_address(0, 'S', 'C', '', '1', 'DE', false)$$, 'TLIA1', null, 'bad user id');
@@ -32,8 +29,6 @@ select throws_ok($$select shop.add_address((select id from u), 'S', 'C', '', '',
     'TLIA1', 'zip_code must be 1 to 20 characters', 'empty zip');
 select throws_ok($$select shop.add_address((select id from u), 'S', 'C', '', '1', 'D', false)$$,
     'TLIA1', 'country must be 2 to 100 characters', 'short country');
-select throws_ok($$select shop.list_addresses(9223372036854775807)$$, 'TLNF1', null, 'list: unknown user');
-select throws_ok($$select shop.list_addresses(-1)$$, 'TLIA1', null, 'list: bad id');
 
 select * from finish();
 rollback;
