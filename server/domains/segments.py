@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 SERVICE = pb.DESCRIPTOR.services_by_name["SegmentService"].full_name
 
-# Expiry bookkeeping: reads never depend on it (see sql/segments/40_expire_memberships.sql).
+# Expiry bookkeeping: reads never depend on it (see sql/segments/50_expire_memberships.sql).
 JOBS = [
     Job(name="segments.expire_memberships", sql="select segments.expire_memberships($1)",
         every=timedelta(minutes=1)),
