@@ -9,9 +9,7 @@ security definer
 set search_path = booking, pg_temp
 as $fn$
 begin
-    if p_booking_id is null or p_booking_id < 1 then
-        perform tally.raise_error('TLIA1', 'BOOKING_ID_INVALID', 'booking_id must be a positive id', 'booking_id');
-    end if;
+    perform tally.check_id(p_booking_id, 'booking_id');
     return query
         select b.id, b.event_id, b.user_id, b.created_at,
                e.name, e.total_seats, e.total_seats - e.booked_seats
@@ -19,8 +17,7 @@ begin
           join booking.events e on e.id = b.event_id
          where b.id = p_booking_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'BOOKING_NOT_FOUND',
-                                  format('booking %s not found', p_booking_id), 'booking_id');
+        perform tally.raise_not_found('booking', p_booking_id);
     end if;
 end
 $fn$;

@@ -10,13 +10,10 @@ as $fn$
 declare
     v_event_id bigint;
 begin
-    if p_booking_id is null or p_booking_id < 1 then
-        perform tally.raise_error('TLIA1', 'BOOKING_ID_INVALID', 'booking_id must be a positive id', 'booking_id');
-    end if;
+    perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;
     if v_event_id is null then
-        perform tally.raise_error('TLNF1', 'BOOKING_NOT_FOUND',
-                                  format('booking %s not found', p_booking_id), 'booking_id');
+        perform tally.raise_not_found('booking', p_booking_id);
     end if;
     return v_event_id;
 end

@@ -18,9 +18,7 @@ declare
     v_to   timestamptz := date_bin('1 minute', p_to, timestamptz '2000-01-01 00:00:00+00');
     v_max  interval;
 begin
-    if p_banner_id is null or p_banner_id < 1 then
-        perform tally.raise_error('TLIA1', 'BANNER_ID_INVALID', 'banner_id must be a positive id', 'banner_id');
-    end if;
+    perform tally.check_id(p_banner_id, 'banner_id');
     if v_from is null or not isfinite(v_from) then
         perform tally.raise_error('TLIA1', 'RANGE_INVALID', 'ts_from must be a finite time', 'ts_from');
     end if;
@@ -40,8 +38,7 @@ begin
                                   format('the range may span at most %s', v_max), 'ts_to');
     end if;
     if not exists (select 1 from clicks.banners b where b.id = p_banner_id) then
-        perform tally.raise_error('TLNF1', 'BANNER_NOT_FOUND',
-                                  format('banner %s not found', p_banner_id), 'banner_id');
+        perform tally.raise_not_found('banner', p_banner_id);
     end if;
     return query
         select m.minute, m.clicks

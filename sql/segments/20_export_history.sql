@@ -36,10 +36,9 @@ begin
         perform tally.raise_error('TLIA1', 'MONTH_INVALID', 'month must be 1 to 12', 'month');
     end if;
     if p_user_id is not null then
-        perform segments._check_user_id(p_user_id);
+        perform tally.check_id(p_user_id, 'user_id');
         if not exists (select 1 from segments.users u where u.id = p_user_id) then
-            perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                      format('user %s not found', p_user_id), 'user_id');
+            perform tally.raise_not_found('user', p_user_id);
         end if;
     end if;
     v_from := make_timestamptz(p_year, p_month, 1, 0, 0, 0, 'UTC');

@@ -26,12 +26,11 @@ declare
     v_now timestamptz := clock_timestamp();
     v_created timestamptz;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     select u.created_at into v_created from segments.users u
      where u.id = p_user_id and u.deleted_at is null;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     -- A stable function: this reads the same snapshot as the check above.
     return query

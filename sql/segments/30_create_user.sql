@@ -14,7 +14,7 @@ as $fn$
 declare
     v_created_at timestamptz;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     -- ROW EXCLUSIVE on users: waits for a create_segment of an automatic segment (it
     -- holds SHARE until it commits), so this user's created_at is later than that
     -- segment's, and the segment is visible to the statement below. A user inserted while

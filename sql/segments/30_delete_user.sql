@@ -18,13 +18,12 @@ declare
     v_now timestamptz;
     v_count integer;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this

@@ -56,7 +56,7 @@ declare
     v_autos boolean[];
     v_created timestamptz[];
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
        or (p_add_ttls is not null and cardinality(p_add_ttls) <> v_n) then
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
@@ -99,8 +99,7 @@ begin
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment

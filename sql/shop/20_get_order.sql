@@ -8,12 +8,10 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 begin
-    if p_order_id is null or p_order_id < 1 then
-        perform tally.raise_error('TLIA1', 'ORDER_ID_INVALID', 'order_id must be a positive id', 'order_id');
-    end if;
+    perform tally.check_id(p_order_id, 'order_id');
     return query select * from shop._orders_with_items(array[p_order_id]);
     if not found then
-        perform tally.raise_error('TLNF1', 'ORDER_NOT_FOUND', format('order %s not found', p_order_id), 'order_id');
+        perform tally.raise_not_found('order', p_order_id);
     end if;
 end
 $fn$;

@@ -9,11 +9,9 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     if not exists (select 1 from shop.users u where u.id = p_user_id) then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     return query
         select a.id, a.user_id, a.street, a.city, a.state, a.zip_code, a.country,

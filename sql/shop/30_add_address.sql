@@ -12,9 +12,7 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     if p_street is null or char_length(p_street) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'STREET_INVALID', 'street must be 1 to 200 characters', 'street');
     end if;
@@ -33,7 +31,7 @@ begin
     -- Lock the user: concurrent primary changes of one user queue here.
     perform 1 from shop.users u where u.id = p_user_id for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     if coalesce(p_is_primary, false) then
         update shop.addresses a set is_primary = false where a.user_id = p_user_id and a.is_primary;

@@ -13,20 +13,8 @@ as $fn$
 declare
     v_price numeric := shop._parse_price(p_price);
 begin
-    if p_name is null then
-        perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
-    end if;
-    if v_price is null then
-        perform tally.raise_error('TLIA1', 'PRICE_INVALID', 'price is required, like "12.50"', 'price');
-    end if;
-    if p_stock_quantity is null then
-        perform tally.raise_error('TLIA1', 'STOCK_QUANTITY_INVALID',
-            'stock_quantity must be zero or more', 'stock_quantity');
-    end if;
-    if p_category_id is null or p_category_id < 1 then
-        perform tally.raise_error('TLIA1', 'CATEGORY_ID_INVALID', 'category_id must be a positive id', 'category_id');
-    end if;
-    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
+                                true);
     return query
         insert into shop.products as p (name, description, price, stock_quantity, category_id)
         values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)

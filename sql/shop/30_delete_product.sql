@@ -8,13 +8,10 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 begin
-    if p_product_id is null or p_product_id < 1 then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
-    end if;
+    perform tally.check_id(p_product_id, 'product_id');
     delete from shop.products p where p.id = p_product_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-                                  format('product %s not found', p_product_id), 'product_id');
+        perform tally.raise_not_found('product', p_product_id);
     end if;
 exception when foreign_key_violation then
     perform tally.raise_error('TLFP1', 'PRODUCT_HAS_ORDERS',

@@ -14,9 +14,7 @@ as $fn$
 declare
     v_from shop.order_status;
 begin
-    if p_order_id is null or p_order_id < 1 then
-        perform tally.raise_error('TLIA1', 'ORDER_ID_INVALID', 'order_id must be a positive id', 'order_id');
-    end if;
+    perform tally.check_id(p_order_id, 'order_id');
     if p_status is null then
         perform tally.raise_error('TLIA1', 'STATUS_INVALID', 'status is required', 'status');
     end if;
@@ -30,7 +28,7 @@ begin
     if not found then
         select o.status into v_from from shop.orders o where o.id = p_order_id;
         if v_from is null then
-            perform tally.raise_error('TLNF1', 'ORDER_NOT_FOUND', format('order %s not found', p_order_id), 'order_id');
+            perform tally.raise_not_found('order', p_order_id);
         end if;
         perform tally.raise_error('TLFP1', 'BAD_TRANSITION',
             format('order %s cannot go from %s to %s', p_order_id, v_from, p_status), 'status');

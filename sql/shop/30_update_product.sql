@@ -16,10 +16,9 @@ as $fn$
 declare
     v_price numeric := shop._parse_price(p_price);
 begin
-    if p_product_id is null or p_product_id < 1 then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
-    end if;
-    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    perform tally.check_id(p_product_id, 'product_id');
+    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
+                                false);
     return query
         update shop.products p
            set name = coalesce(p_name, p.name),
@@ -33,8 +32,7 @@ begin
         returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
                   p.created_at, p.updated_at;
     if not found then
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-                                  format('product %s not found', p_product_id), 'product_id');
+        perform tally.raise_not_found('product', p_product_id);
     end if;
 end
 $fn$;

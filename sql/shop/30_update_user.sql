@@ -13,9 +13,7 @@ as $fn$
 declare
     v_constraint text;
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     perform shop._check_user(p_username, lower(p_email), p_description);
     return query
         update shop.users u
@@ -27,7 +25,7 @@ begin
          where u.id = p_user_id
         returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 exception when unique_violation then
     get stacked diagnostics v_constraint = constraint_name;

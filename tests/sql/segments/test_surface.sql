@@ -3,7 +3,7 @@ begin;
 select plan(4);
 
 select functions_are('segments', array[
-    '_auto_bucket', '_auto_member', '_check_slug', '_check_user_id', '_derived_adds',
+    '_auto_bucket', '_auto_member', '_check_slug', '_derived_adds',
     '_end_expired',
     'create_segment', 'create_user',
     'delete_segment', 'delete_user', 'expire_memberships', 'export_history',

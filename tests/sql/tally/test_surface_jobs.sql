@@ -1,11 +1,12 @@
--- tally's functions (fencing tokens, job runs): the job runner's (tally_jobs), not the
--- application role's; and its view. API keys: see test_api_keys.sql.
+-- tally's functions (errors, fencing tokens, job runs): the error helpers every schema's
+-- functions call (no grant), the job runner's (tally_jobs), not the application role's;
+-- and its view. API keys: see test_api_keys.sql.
 begin;
 select plan(6);
 
 select functions_are('tally', array[
-    '_announce_cache', 'authenticate_api_key', 'begin_job_run', 'check_fence',
-    'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error',
+    '_announce_cache', 'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
+    'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
     'record_failed_job_run', 'revoke_api_key']);
 select is(
     array(select p.proname::text from pg_proc p
