@@ -26,7 +26,7 @@ begin
               from unnest(p_product_ids, p_quantities) x (product_id, q)
              group by x.product_id) m;
 
-    perform 1 from shop.products p where p.id = any (v_ids) order by p.id for no key update;
+    perform shop._lock_products(v_ids);
 
     with taken as (
         update shop.products p

@@ -34,9 +34,8 @@ begin
             format('order %s cannot go from %s to %s', p_order_id, v_from, p_status), 'status');
     end if;
     if p_status = 'CANCELLED' then
-        perform 1 from shop.products p
-         where p.id in (select i.product_id from shop.order_items i where i.order_id = p_order_id)
-         order by p.id for no key update;
+        perform shop._lock_products(array(select i.product_id from shop.order_items i
+                                           where i.order_id = p_order_id));
         update shop.products p
            set stock_quantity = p.stock_quantity + i.quantity
           from shop.order_items i

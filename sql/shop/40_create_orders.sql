@@ -50,7 +50,7 @@ begin
             'user_ids/delivery_address_ids and line_orders/product_ids/quantities must have the same lengths');
     end if;
 
-    perform 1 from shop.products p where p.id = any (p_product_ids) order by p.id for no key update;
+    perform shop._lock_products(p_product_ids);
 
     if v_n > 0
        and not exists (select 1
