@@ -25,17 +25,19 @@ begin
         select r.ord::integer as ord, r.user_id, r.address_id
           from unnest(p_user_ids, p_delivery_address_ids) with ordinality r (user_id, address_id, ord)
     ),
-    line as (
-        select l.o, l.product_id, l.quantity
-          from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
-         where l.o between 1 and coalesce(cardinality(p_user_ids), 0)
-    ),
-    lines as (
-        select l.o, count(*) as n,
+    per_product as (
+        select l.o, count(*) as n, sum(l.quantity) as q,
                bool_or(l.product_id is null or l.product_id < 1) as bad_product,
                bool_or(l.quantity is null or l.quantity < 1) as bad_quantity
-          from line l
-         group by l.o
+          from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
+         where l.o between 1 and coalesce(cardinality(p_user_ids), 0)
+         group by l.o, l.product_id
+    ),
+    per_order as (
+        select x.o, sum(x.n) as n, bool_or(x.bad_product) as bad_product,
+               bool_or(x.bad_quantity) as bad_quantity, bool_or(x.q > 2147483647) as too_large
+          from per_product x
+         group by x.o
     ),
     judged as (
         select q.ord, q.user_id, q.address_id,
@@ -45,19 +47,17 @@ begin
                    when coalesce(n.n, 0) not between 1 and 100 then 'ITEMS_EMPTY'
                    when n.bad_product then 'PRODUCT_ID_INVALID'
                    when n.bad_quantity then 'QUANTITY_INVALID'
-                   when exists (select 1 from line l where l.o = q.ord
-                                 group by l.product_id having sum(l.quantity) > 2147483647)
-                       then 'QUANTITY_TOO_LARGE'
+                   when n.too_large then 'QUANTITY_TOO_LARGE'
                    -- The address is the user's (its foreign key guarantees the user
                    -- exists): one lookup for a valid order, a second one only to tell
                    -- which of the two is missing.
-                   when not exists (select 1 from shop.addresses a
-                                     where a.id = q.address_id and a.user_id = q.user_id)
+                   when a.id is null
                        then case when exists (select 1 from shop.users u where u.id = q.user_id)
                                  then 'ADDRESS_NOT_FOUND' else 'USER_NOT_FOUND' end
                end as reason
           from req q
-          left join lines n on n.o = q.ord
+          left join per_order n on n.o = q.ord
+          left join shop.addresses a on a.id = q.address_id and a.user_id = q.user_id
     )
     select j.ord,
            case when j.reason like '%_NOT_FOUND' then 'TLNF1'

@@ -15,34 +15,31 @@ create function shop._take_stock(p_product_ids bigint[], p_quantities bigint[],
 language plpgsql
 as $fn$
 declare
-    v_ids bigint[];
-    v_qty bigint[];
+    v_needed integer;
     v_missing bigint[];
     v_short jsonb;
 begin
-    select array_agg(m.product_id order by m.product_id), array_agg(m.q order by m.product_id)
-      into v_ids, v_qty
-      from (select x.product_id, sum(x.q)::bigint as q
-              from unnest(p_product_ids, p_quantities) x (product_id, q)
-             group by x.product_id) m;
+    perform shop._lock_products(p_product_ids);
 
-    perform shop._lock_products(v_ids);
-
-    with taken as (
+    with need as (
+        select x.product_id, sum(x.q)::bigint as q
+          from unnest(p_product_ids, p_quantities) x (product_id, q)
+         group by x.product_id),
+    taken as (
         update shop.products p
            set stock_quantity = p.stock_quantity - m.q
-          from unnest(v_ids, v_qty) m (product_id, q)
+          from need m
          where p.id = m.product_id and p.stock_quantity >= m.q
         returning p.id, p.price, p.category_id)
     select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
-           array_agg(t.category_id order by t.id)
-      into product_ids, prices, category_ids
+           array_agg(t.category_id order by t.id), (select count(*)::integer from need)
+      into product_ids, prices, category_ids, v_needed
       from taken t;
 
-    if coalesce(cardinality(product_ids), 0) < coalesce(cardinality(v_ids), 0) then
+    if coalesce(cardinality(product_ids), 0) < v_needed then
         -- What is not locked does not exist.
-        select array_agg(x order by x) into v_missing
-          from unnest(v_ids) x
+        select array_agg(distinct x order by x) into v_missing
+          from unnest(p_product_ids) x
          where not exists (select 1 from shop.products p where p.id = x);
         if v_missing is not null then
             perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
@@ -57,7 +54,9 @@ begin
                    'product_id', p.id, 'available', p.stock_quantity, 'requested', m.q)
                  order by p.id)
           into v_short
-          from unnest(v_ids, v_qty) m (product_id, q)
+          from (select x.product_id, sum(x.q)::bigint as q
+                  from unnest(p_product_ids, p_quantities) x (product_id, q)
+                 group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
         raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',

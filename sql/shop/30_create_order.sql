@@ -17,6 +17,9 @@ returns table (id bigint, user_id bigint, delivery_address_id bigint, status sho
 language plpgsql
 security definer
 set search_path = shop, pg_temp
+-- Generic plans, as in create_orders: the helpers' statements take arrays, and planning
+-- them anew for every call cost more than running them.
+set plan_cache_mode = force_generic_plan
 as $fn$
 declare
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different

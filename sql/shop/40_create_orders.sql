@@ -6,8 +6,8 @@
 -- - one failing order never undoes the others. The outcome is always what
 -- shop.create_order would give each order, called once per order in input order: both
 -- go through the same helpers (shop._check_orders, shop._take_stock, shop._place_orders).
--- Every product of the batch is locked in id order first, so concurrent batches queue
--- instead of deadlocking. Then:
+-- Either way every product of the batch is locked in id order before any stock is
+-- taken, so concurrent batches queue instead of deadlocking:
 --   - all at once, when no order breaks a rule of shop._check_orders: shop._place_orders
 --     places the whole batch in a subtransaction - one UPDATE of the stock, one INSERT
 --     of the orders, one INSERT of all lines (the statistics trigger runs once);
@@ -50,8 +50,6 @@ begin
             'user_ids/delivery_address_ids and line_orders/product_ids/quantities must have the same lengths');
     end if;
 
-    perform shop._lock_products(p_product_ids);
-
     if v_n > 0
        and not exists (select 1
                          from shop._check_orders(p_user_ids, p_delivery_address_ids,
@@ -71,6 +69,10 @@ begin
         end;
     end if;
 
+    -- One by one: lock every product of the batch first, in id order, so that concurrent
+    -- batches queue instead of deadlocking on each other's orders. (All at once,
+    -- shop._take_stock locked them the same way; its locks went with the undone attempt.)
+    perform shop._lock_products(p_product_ids);
     for i in 1 .. v_n loop
         begin
             select * into r
