@@ -5,11 +5,13 @@ second underscore: 10__check_slug.sql holds segments._check_slug), and the prefi
 what it is:
 
     10  private helpers and trigger functions (tally's shared error helpers too); no grant
-    20  API functions that only read (declared stable); EXECUTE for tally_app
-    30  API functions that write; EXECUTE for tally_app
-    40  API functions built on other API functions of their schema; EXECUTE for tally_app
-    50  what the scheduled jobs run (a server.domains JOBS statement calls it); EXECUTE
-    60  published views; SELECT for tally_app
+    20  API functions that only read (declared stable); EXECUTE to tally_app (in tally:
+        to tally_jobs, whose job-run and fencing functions they are)
+    30  API functions that write; granted as 20
+    40  API functions built on other API functions of their schema; EXECUTE to tally_app
+    50  what the scheduled jobs run (a server.domains JOBS statement calls it); EXECUTE to
+        tally_jobs
+    60  published views; SELECT to tally_app or tally_jobs
     90  statements run at every migrate; no object
 
 Read from the files as text, so a misplaced file fails here with its name, before any
@@ -55,7 +57,8 @@ def test_file_holds_what_its_name_and_prefix_say(path: Path) -> None:
     prefix, name = named["prefix"], named["name"]
     text = path.read_text()
     created = [(m["kind"], m["schema"], m["name"]) for m in CREATED.finditer(text)]
-    grants = re.findall(r"^grant (\w+) on (?:function )?([\w.]+)", text, re.M)
+    grants = re.findall(r"^grant (\w+) on (?:function )?([\w.]+)[^;]*? to (\w+);", text,
+                        re.M | re.S)
 
     if prefix == "90":
         assert not created, f"{path.name}: a 90_ file runs statements, it defines nothing"
@@ -72,9 +75,9 @@ def test_file_holds_what_its_name_and_prefix_say(path: Path) -> None:
         assert not grants, f"{path.name}: a private helper gets no grant"
     elif prefix in ("20", "30", "40", "50"):
         assert kind == "function" and not name.startswith("_"), f"{path.name}: an API function"
-        assert grants == [("execute", f"{schema}.{name}")], (
-            f"{path.name}: an API function grants EXECUTE on itself, and nothing else")
-        assert "to tally_app" in text
+        role = "tally_jobs" if prefix == "50" or schema == "tally" else "tally_app"
+        assert grants == [("execute", f"{schema}.{name}", role)], (
+            f"{path.name}: an API function grants EXECUTE on itself to {role}, and nothing else")
         stable = re.search(r"^(stable|immutable)$", text, re.M) is not None
         if prefix == "20":
             assert stable, f"{path.name}: 20_ holds functions that only read (stable)"
@@ -89,7 +92,8 @@ def test_file_holds_what_its_name_and_prefix_say(path: Path) -> None:
                 f"{path.name}: 50_ holds what a scheduled job runs")
     elif prefix == "60":
         assert kind == "view", f"{path.name}: 60_ holds published views"
-        assert grants == [("select", f"{schema}.{name}")], (
-            f"{path.name}: a published view grants SELECT on itself")
+        assert len(grants) == 1 and grants[0][:2] == ("select", f"{schema}.{name}") and (
+            grants[0][2] in ("tally_app", "tally_jobs")), (
+            f"{path.name}: a published view grants SELECT on itself to who reads it")
     else:
         pytest.fail(f"{path.name}: prefix {prefix}_ has no stated meaning")
