@@ -110,13 +110,10 @@ CREATE FUNCTION booking.cancel_booking(p_booking_id bigint) RETURNS bigint
 declare
     v_event_id bigint;
 begin
-    if p_booking_id is null or p_booking_id < 1 then
-        perform tally.raise_error('TLIA1', 'BOOKING_ID_INVALID', 'booking_id must be a positive id', 'booking_id');
-    end if;
+    perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;
     if v_event_id is null then
-        perform tally.raise_error('TLNF1', 'BOOKING_NOT_FOUND',
-                                  format('booking %s not found', p_booking_id), 'booking_id');
+        perform tally.raise_not_found('booking', p_booking_id);
     end if;
     return v_event_id;
 end
@@ -157,9 +154,7 @@ CREATE FUNCTION booking.get_booking(p_booking_id bigint) RETURNS TABLE(id bigint
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 begin
-    if p_booking_id is null or p_booking_id < 1 then
-        perform tally.raise_error('TLIA1', 'BOOKING_ID_INVALID', 'booking_id must be a positive id', 'booking_id');
-    end if;
+    perform tally.check_id(p_booking_id, 'booking_id');
     return query
         select b.id, b.event_id, b.user_id, b.created_at,
                e.name, e.total_seats, e.total_seats - e.booked_seats
@@ -167,8 +162,7 @@ begin
           join booking.events e on e.id = b.event_id
          where b.id = p_booking_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'BOOKING_NOT_FOUND',
-                                  format('booking %s not found', p_booking_id), 'booking_id');
+        perform tally.raise_not_found('booking', p_booking_id);
     end if;
 end
 $$;
@@ -184,16 +178,13 @@ CREATE FUNCTION booking.get_event(p_event_id bigint) RETURNS TABLE(id bigint, na
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 begin
-    if p_event_id is null or p_event_id < 1 then
-        perform tally.raise_error('TLIA1', 'EVENT_ID_INVALID', 'event_id must be a positive id', 'event_id');
-    end if;
+    perform tally.check_id(p_event_id, 'event_id');
     return query
         select e.id, e.name, e.total_seats, e.total_seats - e.booked_seats
           from booking.events e
          where e.id = p_event_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'EVENT_NOT_FOUND',
-                                  format('event %s not found', p_event_id), 'event_id');
+        perform tally.raise_not_found('event', p_event_id);
     end if;
 end
 $$;
@@ -462,14 +453,11 @@ CREATE FUNCTION clicks.get_banner(p_banner_id bigint) RETURNS TABLE(id bigint, n
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 begin
-    if p_banner_id is null or p_banner_id < 1 then
-        perform tally.raise_error('TLIA1', 'BANNER_ID_INVALID', 'banner_id must be a positive id', 'banner_id');
-    end if;
+    perform tally.check_id(p_banner_id, 'banner_id');
     return query
         select b.id, b.name, b.created_at from clicks.banners b where b.id = p_banner_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'BANNER_NOT_FOUND',
-                                  format('banner %s not found', p_banner_id), 'banner_id');
+        perform tally.raise_not_found('banner', p_banner_id);
     end if;
 end
 $$;
@@ -728,9 +716,7 @@ declare
     v_to   timestamptz := date_bin('1 minute', p_to, timestamptz '2000-01-01 00:00:00+00');
     v_max  interval;
 begin
-    if p_banner_id is null or p_banner_id < 1 then
-        perform tally.raise_error('TLIA1', 'BANNER_ID_INVALID', 'banner_id must be a positive id', 'banner_id');
-    end if;
+    perform tally.check_id(p_banner_id, 'banner_id');
     if v_from is null or not isfinite(v_from) then
         perform tally.raise_error('TLIA1', 'RANGE_INVALID', 'ts_from must be a finite time', 'ts_from');
     end if;
@@ -750,8 +736,7 @@ begin
                                   format('the range may span at most %s', v_max), 'ts_to');
     end if;
     if not exists (select 1 from clicks.banners b where b.id = p_banner_id) then
-        perform tally.raise_error('TLNF1', 'BANNER_NOT_FOUND',
-                                  format('banner %s not found', p_banner_id), 'banner_id');
+        perform tally.raise_not_found('banner', p_banner_id);
     end if;
     return query
         select m.minute, m.clicks
@@ -801,23 +786,6 @@ end
 $_$;
 
 ALTER FUNCTION segments._check_slug(p_slug text, p_field text) OWNER TO tally_owner;
-
---
--- Name: _check_user_id(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
---
-
-CREATE FUNCTION segments._check_user_id(p_user_id bigint) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    AS $$
-begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id',
-                                  'user_id');
-    end if;
-end
-$$;
-
-ALTER FUNCTION segments._check_user_id(p_user_id bigint) OWNER TO tally_owner;
 
 --
 -- Name: _derived_adds(timestamp with time zone, timestamp with time zone, bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
@@ -946,7 +914,7 @@ CREATE FUNCTION segments.create_user(p_user_id bigint) RETURNS TABLE(user_id big
 declare
     v_created_at timestamptz;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     -- ROW EXCLUSIVE on users: waits for a create_segment of an automatic segment (it
     -- holds SHARE until it commits), so this user's created_at is later than that
     -- segment's, and the segment is visible to the statement below. A user inserted while
@@ -1064,13 +1032,12 @@ declare
     v_now timestamptz;
     v_count integer;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this
@@ -1178,10 +1145,9 @@ begin
         perform tally.raise_error('TLIA1', 'MONTH_INVALID', 'month must be 1 to 12', 'month');
     end if;
     if p_user_id is not null then
-        perform segments._check_user_id(p_user_id);
+        perform tally.check_id(p_user_id, 'user_id');
         if not exists (select 1 from segments.users u where u.id = p_user_id) then
-            perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                      format('user %s not found', p_user_id), 'user_id');
+            perform tally.raise_not_found('user', p_user_id);
         end if;
     end if;
     v_from := make_timestamptz(p_year, p_month, 1, 0, 0, 0, 'UTC');
@@ -1235,7 +1201,7 @@ declare
     v_autos boolean[];
     v_created timestamptz[];
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
        or (p_add_ttls is not null and cardinality(p_add_ttls) <> v_n) then
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
@@ -1278,8 +1244,7 @@ begin
      where u.id = p_user_id and u.deleted_at is null
        for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
@@ -1425,12 +1390,11 @@ declare
     v_now timestamptz := clock_timestamp();
     v_created timestamptz;
 begin
-    perform segments._check_user_id(p_user_id);
+    perform tally.check_id(p_user_id, 'user_id');
     select u.created_at into v_created from segments.users u
      where u.id = p_user_id and u.deleted_at is null;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND',
-                                  format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     -- A stable function: this reads the same snapshot as the check above.
     return query
@@ -1456,6 +1420,86 @@ $$;
 ALTER FUNCTION segments.user_segments(p_user_id bigint) OWNER TO tally_owner;
 
 --
+-- Name: _check_orders(bigint[], bigint[], integer[], bigint[], integer[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._check_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) RETURNS TABLE(ord integer, error_sqlstate text, error_reason text, error_message text, error_field text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    return query
+    with req as (
+        select r.ord::integer as ord, r.user_id, r.address_id
+          from unnest(p_user_ids, p_delivery_address_ids) with ordinality r (user_id, address_id, ord)
+    ),
+    per_product as (
+        select l.o, count(*) as n, sum(l.quantity) as q,
+               bool_or(l.product_id is null or l.product_id < 1) as bad_product,
+               bool_or(l.quantity is null or l.quantity < 1) as bad_quantity
+          from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
+         where l.o between 1 and coalesce(cardinality(p_user_ids), 0)
+         group by l.o, l.product_id
+    ),
+    per_order as (
+        select x.o, sum(x.n) as n, bool_or(x.bad_product) as bad_product,
+               bool_or(x.bad_quantity) as bad_quantity, bool_or(x.q > 2147483647) as too_large
+          from per_product x
+         group by x.o
+    ),
+    judged as (
+        select q.ord, q.user_id, q.address_id,
+               case
+                   when q.user_id is null or q.user_id < 1 then 'USER_ID_INVALID'
+                   when q.address_id is null or q.address_id < 1 then 'ADDRESS_ID_INVALID'
+                   when coalesce(n.n, 0) not between 1 and 100 then 'ITEMS_EMPTY'
+                   when n.bad_product then 'PRODUCT_ID_INVALID'
+                   when n.bad_quantity then 'QUANTITY_INVALID'
+                   when n.too_large then 'QUANTITY_TOO_LARGE'
+                   -- The address is the user's (its foreign key guarantees the user
+                   -- exists): one lookup for a valid order, a second one only to tell
+                   -- which of the two is missing.
+                   when a.id is null
+                       then case when exists (select 1 from shop.users u where u.id = q.user_id)
+                                 then 'ADDRESS_NOT_FOUND' else 'USER_NOT_FOUND' end
+               end as reason
+          from req q
+          left join per_order n on n.o = q.ord
+          left join shop.addresses a on a.id = q.address_id and a.user_id = q.user_id
+    )
+    select j.ord,
+           case when j.reason like '%_NOT_FOUND' then 'TLNF1'
+                when j.reason is not null then 'TLIA1' end,
+           case when j.reason = 'QUANTITY_TOO_LARGE' then 'QUANTITY_INVALID' else j.reason end,
+           case j.reason
+               when 'USER_ID_INVALID' then 'user_id must be a positive id'
+               when 'ADDRESS_ID_INVALID' then 'delivery_address_id must be a positive id'
+               when 'ITEMS_EMPTY' then
+                   'an order needs 1 to 100 items, each with a product and a quantity'
+               when 'PRODUCT_ID_INVALID' then 'product_id must be a positive id'
+               when 'QUANTITY_INVALID' then 'quantity must be 1 or more'
+               when 'QUANTITY_TOO_LARGE' then 'quantity is too large'
+               when 'USER_NOT_FOUND' then format('user %s not found', j.user_id)
+               when 'ADDRESS_NOT_FOUND' then
+                   format('address %s of user %s not found', j.address_id, j.user_id)
+           end,
+           case j.reason
+               when 'USER_ID_INVALID' then 'user_id'
+               when 'USER_NOT_FOUND' then 'user_id'
+               when 'ADDRESS_ID_INVALID' then 'delivery_address_id'
+               when 'ADDRESS_NOT_FOUND' then 'delivery_address_id'
+               when 'ITEMS_EMPTY' then 'items'
+               when 'PRODUCT_ID_INVALID' then 'items.product_id'
+               when 'QUANTITY_INVALID' then 'items.quantity'
+               when 'QUANTITY_TOO_LARGE' then 'items.quantity'
+           end
+      from judged j
+     order by j.ord;
+end
+$$;
+
+ALTER FUNCTION shop._check_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) OWNER TO tally_owner;
+
+--
 -- Name: _check_page(integer, integer); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -1475,33 +1519,38 @@ $$;
 ALTER FUNCTION shop._check_page(p_count integer, p_page integer) OWNER TO tally_owner;
 
 --
--- Name: _check_product(text, text, integer, bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: _check_product(text, text, numeric, integer, bigint, boolean); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop._check_product(p_name text, p_description text, p_stock integer, p_category_id bigint) RETURNS void
+CREATE FUNCTION shop._check_product(p_name text, p_description text, p_price numeric, p_stock integer, p_category_id bigint, p_new boolean) RETURNS void
     LANGUAGE plpgsql STABLE
     AS $$
 begin
-    if p_name is not null and char_length(p_name) not between 1 and 200 then
+    if (p_new and p_name is null) or char_length(p_name) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
     end if;
-    if p_description is not null and char_length(p_description) > 2000 then
+    if p_new and p_price is null then
+        perform tally.raise_error('TLIA1', 'PRICE_INVALID', 'price is required, like "12.50"', 'price');
+    end if;
+    if char_length(p_description) > 2000 then
         perform tally.raise_error('TLIA1', 'DESCRIPTION_INVALID',
             'description must be at most 2000 characters', 'description');
     end if;
-    if p_stock is not null and p_stock < 0 then
+    if (p_new and p_stock is null) or p_stock < 0 then
         perform tally.raise_error('TLIA1', 'STOCK_QUANTITY_INVALID',
             'stock_quantity must be zero or more', 'stock_quantity');
     end if;
+    if p_new then
+        perform tally.check_id(p_category_id, 'category_id');
+    end if;
     if p_category_id is not null
        and not exists (select 1 from shop.categories c where c.id = p_category_id) then
-        perform tally.raise_error('TLNF1', 'CATEGORY_NOT_FOUND',
-            format('category %s not found', p_category_id), 'category_id');
+        perform tally.raise_not_found('category', p_category_id);
     end if;
 end
 $$;
 
-ALTER FUNCTION shop._check_product(p_name text, p_description text, p_stock integer, p_category_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION shop._check_product(p_name text, p_description text, p_price numeric, p_stock integer, p_category_id bigint, p_new boolean) OWNER TO tally_owner;
 
 --
 -- Name: _check_user(text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
@@ -1529,6 +1578,31 @@ $_$;
 ALTER FUNCTION shop._check_user(p_username text, p_email text, p_description text) OWNER TO tally_owner;
 
 --
+-- Name: _item_json(bigint, bigint, numeric); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric) RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN jsonb_build_object('product_id', p_product_id, 'quantity', p_quantity, 'price_at_order', (p_price_at_order)::text);
+
+ALTER FUNCTION shop._item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric) OWNER TO tally_owner;
+
+--
+-- Name: _lock_products(bigint[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._lock_products(p_product_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform 1 from shop.products p where p.id = any (p_product_ids) order by p.id
+        for no key update;
+end
+$$;
+
+ALTER FUNCTION shop._lock_products(p_product_ids bigint[]) OWNER TO tally_owner;
+
+--
 -- Name: _orders_with_items(bigint[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -1537,10 +1611,8 @@ CREATE FUNCTION shop._orders_with_items(p_order_ids bigint[]) RETURNS TABLE(id b
     AS $$
     select o.id, o.user_id, o.delivery_address_id, o.status, o.total_price, o.created_at,
            o.updated_at,
-           (select coalesce(jsonb_agg(jsonb_build_object(
-                        'product_id', i.product_id, 'quantity', i.quantity,
-                        'price_at_order', i.price_at_order::text) order by i.product_id),
-                    '[]'::jsonb)
+           (select coalesce(jsonb_agg(shop._item_json(i.product_id, i.quantity, i.price_at_order)
+                                      order by i.product_id), '[]'::jsonb)
               from shop.order_items i where i.order_id = o.id)
       from shop.orders o
      where o.id = any (p_order_ids);
@@ -1571,6 +1643,90 @@ $_$;
 ALTER FUNCTION shop._parse_price(p_price text, p_field text) OWNER TO tally_owner;
 
 --
+-- Name: _place_orders(bigint[], bigint[], integer[], bigint[], integer[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._place_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) RETURNS TABLE(ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_n integer := coalesce(cardinality(p_user_ids), 0);
+    -- the lines merged per (order, product), sorted by order, then product
+    v_line_ords integer[];
+    v_line_products bigint[];
+    v_line_qty bigint[];
+    -- the products taken from, sorted by id, with what the lines copy
+    v_product_ids bigint[];
+    v_prices numeric[];
+    v_categories bigint[];
+    -- per order, by input position
+    v_totals numeric[];
+    v_order_ids bigint[];
+    v_statuses shop.order_status[];
+    v_created timestamptz[];
+    v_updated timestamptz[];
+begin
+    select array_agg(m.o order by m.o, m.product_id),
+           array_agg(m.product_id order by m.o, m.product_id),
+           array_agg(m.q order by m.o, m.product_id)
+      into v_line_ords, v_line_products, v_line_qty
+      from (select l.o, l.product_id, sum(l.quantity) as q
+              from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
+             where l.o between 1 and v_n
+             group by l.o, l.product_id) m;
+
+    select t.product_ids, t.prices, t.category_ids
+      into v_product_ids, v_prices, v_categories
+      from shop._take_stock(v_line_products, v_line_qty) t;
+
+    select array_agg(s.total::numeric(14,2) order by s.o)
+      into v_totals
+      from (select l.o, sum(p.price * l.q) as total
+              from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
+              join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
+             group by l.o) s;
+
+    -- RETURNING's row order does not matter: the ids are matched to orders by rank.
+    with drawn as (
+        select nextval('shop.orders_id_seq'::regclass) as id
+          from generate_series(1, v_n)),
+    numbered as (
+        select (row_number() over (order by d.id))::integer as o, d.id from drawn d),
+    placed as (
+        insert into shop.orders as o (id, user_id, delivery_address_id, total_price)
+        overriding system value
+        select n.id, p_user_ids[n.o], p_delivery_address_ids[n.o], v_totals[n.o]
+          from numbered n
+        returning o.id, o.status, o.created_at, o.updated_at)
+    select array_agg(x.id order by x.id), array_agg(x.status order by x.id),
+           array_agg(x.created_at order by x.id), array_agg(x.updated_at order by x.id)
+      into v_order_ids, v_statuses, v_created, v_updated
+      from placed x;
+
+    insert into shop.order_items (order_id, product_id, quantity, price_at_order,
+                                  category_id, order_day)
+    select v_order_ids[l.o], l.product_id, l.q, p.price, p.category_id,
+           (v_created[l.o] at time zone 'UTC')::date
+      from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
+      join unnest(v_product_ids, v_prices, v_categories) p (id, price, category_id)
+        on p.id = l.product_id;
+
+    return query
+        select g.o, v_order_ids[g.o], p_user_ids[g.o], p_delivery_address_ids[g.o],
+               v_statuses[g.o], v_totals[g.o], v_created[g.o], v_updated[g.o], g.items
+          from (select l.o,
+                       jsonb_agg(shop._item_json(l.product_id, l.q, p.price)
+                                 order by l.product_id) as items
+                  from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
+                  join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
+                 group by l.o) g
+         order by g.o;
+end
+$$;
+
+ALTER FUNCTION shop._place_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) OWNER TO tally_owner;
+
+--
 -- Name: _raise_user_taken(text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -1588,6 +1744,68 @@ $$;
 ALTER FUNCTION shop._raise_user_taken(p_constraint text) OWNER TO tally_owner;
 
 --
+-- Name: _take_stock(bigint[], bigint[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_needed integer;
+    v_missing bigint[];
+    v_short jsonb;
+begin
+    perform shop._lock_products(p_product_ids);
+
+    with need as (
+        select x.product_id, sum(x.q)::bigint as q
+          from unnest(p_product_ids, p_quantities) x (product_id, q)
+         group by x.product_id),
+    taken as (
+        update shop.products p
+           set stock_quantity = p.stock_quantity - m.q
+          from need m
+         where p.id = m.product_id and p.stock_quantity >= m.q
+        returning p.id, p.price, p.category_id)
+    select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
+           array_agg(t.category_id order by t.id), (select count(*)::integer from need)
+      into product_ids, prices, category_ids, v_needed
+      from taken t;
+
+    if coalesce(cardinality(product_ids), 0) < v_needed then
+        -- What is not locked does not exist.
+        select array_agg(distinct x order by x) into v_missing
+          from unnest(p_product_ids) x
+         where not exists (select 1 from shop.products p where p.id = x);
+        if v_missing is not null then
+            perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
+                format('product %s not found', array_to_string(v_missing, ', ')),
+                'items.product_id');
+        end if;
+        select jsonb_agg(jsonb_build_object(
+                   'type', 'INSUFFICIENT_STOCK',
+                   'subject', 'product:' || p.id,
+                   'description', format('Insufficient stock for product %s. Available: %s, Requested: %s',
+                                         p.id, p.stock_quantity, m.q),
+                   'product_id', p.id, 'available', p.stock_quantity, 'requested', m.q)
+                 order by p.id)
+          into v_short
+          from (select x.product_id, sum(x.q)::bigint as q
+                  from unnest(p_product_ids, p_quantities) x (product_id, q)
+                 group by x.product_id) m
+          join shop.products p on p.id = m.product_id
+         where p.id <> all (coalesce(product_ids, '{}'));
+        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
+            message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
+                                                  from jsonb_array_elements(v_short) e),
+            hint = jsonb_build_object('precondition_failure', v_short)::text;
+    end if;
+end
+$$;
+
+ALTER FUNCTION shop._take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]) OWNER TO tally_owner;
+
+--
 -- Name: add_address(bigint, text, text, text, text, text, boolean); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -1596,9 +1814,7 @@ CREATE FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     if p_street is null or char_length(p_street) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'STREET_INVALID', 'street must be 1 to 200 characters', 'street');
     end if;
@@ -1617,7 +1833,7 @@ begin
     -- Lock the user: concurrent primary changes of one user queue here.
     perform 1 from shop.users u where u.id = p_user_id for no key update;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     if coalesce(p_is_primary, false) then
         update shop.addresses a set is_primary = false where a.user_id = p_user_id and a.is_primary;
@@ -1661,121 +1877,30 @@ ALTER FUNCTION shop.create_category(p_name text) OWNER TO tally_owner;
 CREATE FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]) RETURNS TABLE(id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_ids bigint[];
-    v_qty bigint[];
-    v_missing bigint[];
-    v_short jsonb;
-    v_found bigint[];
-    v_taken_ids bigint[];
-    v_prices numeric[];
-    v_categories bigint[];
-    v_order record;
+    -- The order's lines all belong to order 1 of a batch of one. Arrays of different
+    -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
+    v_lines integer[] := array_fill(1, array[case
+        when cardinality(p_product_ids) is not distinct from cardinality(p_quantities)
+            then coalesce(cardinality(p_product_ids), 0)
+        else 0 end]);
+    r record;
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
+    select c.error_sqlstate, c.error_reason, c.error_message, c.error_field into r
+      from shop._check_orders(array[p_user_id], array[p_delivery_address_id], v_lines,
+                              p_product_ids, p_quantities) c
+     where c.error_sqlstate is not null;
+    if found then
+        perform tally.raise_error(r.error_sqlstate, r.error_reason, r.error_message,
+                                  r.error_field);
     end if;
-    if p_delivery_address_id is null or p_delivery_address_id < 1 then
-        perform tally.raise_error('TLIA1', 'ADDRESS_ID_INVALID',
-                                  'delivery_address_id must be a positive id', 'delivery_address_id');
-    end if;
-    if coalesce(cardinality(p_product_ids), 0) = 0
-       or cardinality(p_product_ids) is distinct from cardinality(p_quantities)
-       or cardinality(p_product_ids) > 100 then
-        perform tally.raise_error('TLIA1', 'ITEMS_EMPTY',
-                                  'an order needs 1 to 100 items, each with a product and a quantity', 'items');
-    end if;
-    if exists (select 1 from unnest(p_product_ids) x where x is null or x < 1) then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'items.product_id');
-    end if;
-    if exists (select 1 from unnest(p_quantities) q where q is null or q < 1) then
-        perform tally.raise_error('TLIA1', 'QUANTITY_INVALID', 'quantity must be 1 or more', 'items.quantity');
-    end if;
-
-    select array_agg(m.product_id order by m.product_id), array_agg(m.q order by m.product_id)
-      into v_ids, v_qty
-      from (select r.product_id, sum(r.quantity) as q
-              from unnest(p_product_ids, p_quantities) r (product_id, quantity)
-             group by r.product_id) m;
-    if exists (select 1 from unnest(v_qty) q where q > 2147483647) then
-        perform tally.raise_error('TLIA1', 'QUANTITY_INVALID', 'quantity is too large', 'items.quantity');
-    end if;
-
-    -- The address is the user's (its foreign key guarantees the user exists): one lookup
-    -- on the happy path, a second one only to tell which of the two is missing.
-    if not exists (select 1 from shop.addresses a
-                    where a.id = p_delivery_address_id and a.user_id = p_user_id) then
-        if not exists (select 1 from shop.users u where u.id = p_user_id) then
-            perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
-        end if;
-        perform tally.raise_error('TLNF1', 'ADDRESS_NOT_FOUND',
-            format('address %s of user %s not found', p_delivery_address_id, p_user_id),
-            'delivery_address_id');
-    end if;
-
-    -- Lock the products in id order: concurrent orders over the same products queue in
-    -- one order and cannot deadlock. What is not locked does not exist.
-    select array_agg(l.id) into v_found
-      from (select p.id from shop.products p where p.id = any (v_ids) order by p.id
-               for no key update) l;
-    if coalesce(cardinality(v_found), 0) < cardinality(v_ids) then
-        select array_agg(x order by x) into v_missing
-          from unnest(v_ids) x where x <> all (coalesce(v_found, '{}'));
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-            format('product %s not found', array_to_string(v_missing, ', ')), 'items.product_id');
-    end if;
-
-    -- One conditional UPDATE takes what every line needs, and hands back what the lines
-    -- copy (price, category).
-    with taken as (
-        update shop.products p
-           set stock_quantity = p.stock_quantity - m.q
-          from unnest(v_ids, v_qty) m (product_id, q)
-         where p.id = m.product_id and p.stock_quantity >= m.q
-        returning p.id, p.price, p.category_id)
-    select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
-           array_agg(t.category_id order by t.id)
-      into v_taken_ids, v_prices, v_categories
-      from taken t;
-
-    if coalesce(cardinality(v_taken_ids), 0) < cardinality(v_ids) then
-        -- Not every line is covered: report each shortfall; raising undoes the UPDATE.
-        select jsonb_agg(jsonb_build_object(
-                   'type', 'INSUFFICIENT_STOCK',
-                   'subject', 'product:' || p.id,
-                   'description', format('Insufficient stock for product %s. Available: %s, Requested: %s',
-                                         p.id, p.stock_quantity, m.q),
-                   'product_id', p.id, 'available', p.stock_quantity, 'requested', m.q)
-                 order by p.id)
-          into v_short
-          from unnest(v_ids, v_qty) m (product_id, q)
-          join shop.products p on p.id = m.product_id
-         where p.id <> all (coalesce(v_taken_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
-            message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
-                                                  from jsonb_array_elements(v_short) e),
-            hint = jsonb_build_object('precondition_failure', v_short)::text;
-    end if;
-
-    -- v_taken_ids = v_ids here (both sorted), so the arrays line up with v_qty.
-    insert into shop.orders as o (user_id, delivery_address_id, total_price)
-    values (p_user_id, p_delivery_address_id,
-            (select sum(x.price * x.q) from unnest(v_prices, v_qty) x (price, q)))
-    returning o.id, o.status, o.total_price, o.created_at, o.updated_at into v_order;
-
-    insert into shop.order_items (order_id, product_id, quantity, price_at_order, category_id, order_day)
-    select v_order.id, x.product_id, x.q, x.price, x.category_id,
-           (v_order.created_at at time zone 'UTC')::date
-      from unnest(v_ids, v_qty, v_prices, v_categories) x (product_id, q, price, category_id);
-
     return query
-        select v_order.id, p_user_id, p_delivery_address_id, v_order.status, v_order.total_price,
-               v_order.created_at, v_order.updated_at,
-               (select jsonb_agg(jsonb_build_object('product_id', x.product_id, 'quantity', x.q,
-                                                    'price_at_order', x.price::text)
-                                 order by x.product_id)
-                  from unnest(v_ids, v_qty, v_prices) x (product_id, q, price));
+        select o.id, o.user_id, o.delivery_address_id, o.status, o.total_price, o.created_at,
+               o.updated_at, o.items
+          from shop._place_orders(array[p_user_id], array[p_delivery_address_id], v_lines,
+                                  p_product_ids, p_quantities) o;
 end
 $$;
 
@@ -1792,21 +1917,6 @@ CREATE FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids b
     AS $$
 declare
     v_n integer := coalesce(cardinality(p_user_ids), 0);
-    v_placed boolean := false;
-    -- the batch's lines merged per (order, product), sorted by order, then product
-    v_line_ords integer[];
-    v_line_products bigint[];
-    v_line_qty bigint[];
-    -- the products taken from, sorted by id, with what the lines copy
-    v_product_ids bigint[];
-    v_prices numeric[];
-    v_categories bigint[];
-    -- per order, by input position
-    v_totals numeric[];
-    v_order_ids bigint[];
-    v_statuses shop.order_status[];
-    v_created timestamptz[];
-    v_updated timestamptz[];
     r record;
     v_state text;
     v_message text;
@@ -1821,112 +1931,29 @@ begin
             'user_ids/delivery_address_ids and line_orders/product_ids/quantities must have the same lengths');
     end if;
 
-    perform 1 from shop.products p where p.id = any (p_product_ids) order by p.id for no key update;
-
-    -- All at once? First what the arrays alone tell: every order has positive ids and
-    -- 1 to 100 lines, every line a positive product id and a quantity of 1 or more.
     if v_n > 0
-       and not exists (select 1 from unnest(p_user_ids, p_delivery_address_ids) b (user_id, address_id)
-                        where b.user_id is null or b.user_id < 1
-                           or b.address_id is null or b.address_id < 1)
-       and not exists (select 1 from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
-                        where l.o between 1 and v_n
-                          and not coalesce(l.product_id >= 1 and l.quantity >= 1, false))
-       and (select count(*) = v_n and max(c.lines) <= 100
-              from (select l.o, count(*) as lines from unnest(p_line_orders) l (o)
-                     where l.o between 1 and v_n group by l.o) c) then
-        select array_agg(m.o order by m.o, m.product_id),
-               array_agg(m.product_id order by m.o, m.product_id),
-               array_agg(m.q order by m.o, m.product_id)
-          into v_line_ords, v_line_products, v_line_qty
-          from (select l.o, l.product_id, sum(l.quantity) as q
-                  from unnest(p_line_orders, p_product_ids, p_quantities) l (o, product_id, quantity)
-                 where l.o between 1 and v_n
-                 group by l.o, l.product_id) m;
-        -- Then merged quantities that fit a line, and addresses that are their users'.
-        if not exists (select 1 from unnest(v_line_qty) q where q > 2147483647)
-           and (select count(*) from unnest(p_user_ids, p_delivery_address_ids) b (user_id, address_id)
-                  join shop.addresses a on a.id = b.address_id and a.user_id = b.user_id) = v_n then
-            begin
-                -- One conditional UPDATE takes the whole batch's need of each product; a
-                -- product missing or short means the batch does not fit.
-                with taken as (
-                    update shop.products p
-                       set stock_quantity = p.stock_quantity - t.q
-                      from (select x.product_id, sum(x.q) as q
-                              from unnest(v_line_products, v_line_qty) x (product_id, q)
-                             group by x.product_id) t
-                     where p.id = t.product_id and p.stock_quantity >= t.q
-                    returning p.id, p.price, p.category_id)
-                select array_agg(t.id order by t.id), array_agg(t.price order by t.id),
-                       array_agg(t.category_id order by t.id)
-                  into v_product_ids, v_prices, v_categories
-                  from taken t;
-                if coalesce(cardinality(v_product_ids), 0)
-                   < (select count(distinct x) from unnest(v_line_products) x) then
-                    raise exception 'the batch does not fit the stock';  -- undoes the UPDATE
-                end if;
-
-                -- Totals as the orders table stores them (an overflow raises here, before
-                -- any order id is drawn).
-                select array_agg(s.total::numeric(14,2) order by s.o)
-                  into v_totals
-                  from (select l.o, sum(p.price * l.q) as total
-                          from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
-                          join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
-                         group by l.o) s;
-
-                -- Ids are drawn first and handed out in ascending order to the orders in
-                -- input order, as placing them one by one would; RETURNING's row order
-                -- does not matter.
-                with drawn as (
-                    select nextval('shop.orders_id_seq'::regclass) as id
-                      from generate_series(1, v_n)),
-                numbered as (
-                    select (row_number() over (order by d.id))::integer as o, d.id from drawn d),
-                placed as (
-                    insert into shop.orders as o (id, user_id, delivery_address_id, total_price)
-                    overriding system value
-                    select n.id, p_user_ids[n.o], p_delivery_address_ids[n.o], v_totals[n.o]
-                      from numbered n
-                    returning o.id, o.status, o.created_at, o.updated_at)
-                select array_agg(x.id order by x.id), array_agg(x.status order by x.id),
-                       array_agg(x.created_at order by x.id), array_agg(x.updated_at order by x.id)
-                  into v_order_ids, v_statuses, v_created, v_updated
-                  from placed x;
-
-                insert into shop.order_items (order_id, product_id, quantity, price_at_order,
-                                              category_id, order_day)
-                select v_order_ids[l.o], l.product_id, l.q, p.price, p.category_id,
-                       (v_created[l.o] at time zone 'UTC')::date
-                  from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
-                  join unnest(v_product_ids, v_prices, v_categories) p (id, price, category_id)
-                    on p.id = l.product_id;
-                v_placed := true;
-            exception when others then
-                -- Everything above is undone; the orders are placed one by one below,
-                -- each getting its own outcome.
-                v_placed := false;
-            end;
-        end if;
+       and not exists (select 1
+                         from shop._check_orders(p_user_ids, p_delivery_address_ids,
+                                                 p_line_orders, p_product_ids, p_quantities) c
+                        where c.error_sqlstate is not null) then
+        begin
+            return query
+                select o.ord, o.id, o.user_id, o.delivery_address_id, o.status, o.total_price,
+                       o.created_at, o.updated_at, o.items, null::text, null::text,
+                       null::text, null::text, null::text
+                  from shop._place_orders(p_user_ids, p_delivery_address_ids, p_line_orders,
+                                          p_product_ids, p_quantities) o
+                 order by o.ord;
+            return;
+        exception when sqlstate 'TL000' or data_exception or integrity_constraint_violation then
+            null;  -- nothing of the batch is left: the orders go one by one below
+        end;
     end if;
 
-    if v_placed then
-        return query
-            select g.o, v_order_ids[g.o], p_user_ids[g.o], p_delivery_address_ids[g.o],
-                   v_statuses[g.o], v_totals[g.o], v_created[g.o], v_updated[g.o], g.items,
-                   null::text, null::text, null::text, null::text, null::text
-              from (select l.o,
-                           jsonb_agg(jsonb_build_object('product_id', l.product_id, 'quantity', l.q,
-                                                        'price_at_order', p.price::text)
-                                     order by l.product_id) as items
-                      from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
-                      join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
-                     group by l.o) g
-             order by g.o;
-        return;
-    end if;
-
+    -- One by one: lock every product of the batch first, in id order, so that concurrent
+    -- batches queue instead of deadlocking on each other's orders. (All at once,
+    -- shop._take_stock locked them the same way; its locks went with the undone attempt.)
+    perform shop._lock_products(p_product_ids);
     for i in 1 .. v_n loop
         begin
             select * into r
@@ -1941,7 +1968,7 @@ begin
             return query select i, r.id, r.user_id, r.delivery_address_id, r.status, r.total_price,
                                 r.created_at, r.updated_at, r.items, null::text, null::text,
                                 null::text, null::text, null::text;
-        exception when others then
+        exception when sqlstate 'TL000' or data_exception or integrity_constraint_violation then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
                                     v_detail = pg_exception_detail, v_field = column_name,
                                     v_hint = pg_exception_hint;
@@ -1968,20 +1995,8 @@ CREATE FUNCTION shop.create_product(p_name text, p_description text, p_price tex
 declare
     v_price numeric := shop._parse_price(p_price);
 begin
-    if p_name is null then
-        perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
-    end if;
-    if v_price is null then
-        perform tally.raise_error('TLIA1', 'PRICE_INVALID', 'price is required, like "12.50"', 'price');
-    end if;
-    if p_stock_quantity is null then
-        perform tally.raise_error('TLIA1', 'STOCK_QUANTITY_INVALID',
-            'stock_quantity must be zero or more', 'stock_quantity');
-    end if;
-    if p_category_id is null or p_category_id < 1 then
-        perform tally.raise_error('TLIA1', 'CATEGORY_ID_INVALID', 'category_id must be a positive id', 'category_id');
-    end if;
-    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
+                                true);
     return query
         insert into shop.products as p (name, description, price, stock_quantity, category_id)
         values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)
@@ -2025,13 +2040,10 @@ CREATE FUNCTION shop.delete_product(p_product_id bigint) RETURNS void
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_product_id is null or p_product_id < 1 then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
-    end if;
+    perform tally.check_id(p_product_id, 'product_id');
     delete from shop.products p where p.id = p_product_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-                                  format('product %s not found', p_product_id), 'product_id');
+        perform tally.raise_not_found('product', p_product_id);
     end if;
 exception when foreign_key_violation then
     perform tally.raise_error('TLFP1', 'PRODUCT_HAS_ORDERS',
@@ -2050,12 +2062,10 @@ CREATE FUNCTION shop.delete_user(p_user_id bigint) RETURNS void
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     delete from shop.users u where u.id = p_user_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 exception when foreign_key_violation then
     perform tally.raise_error('TLFP1', 'USER_HAS_ORDERS',
@@ -2150,12 +2160,10 @@ CREATE FUNCTION shop.get_order(p_order_id bigint) RETURNS TABLE(id bigint, user_
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_order_id is null or p_order_id < 1 then
-        perform tally.raise_error('TLIA1', 'ORDER_ID_INVALID', 'order_id must be a positive id', 'order_id');
-    end if;
+    perform tally.check_id(p_order_id, 'order_id');
     return query select * from shop._orders_with_items(array[p_order_id]);
     if not found then
-        perform tally.raise_error('TLNF1', 'ORDER_NOT_FOUND', format('order %s not found', p_order_id), 'order_id');
+        perform tally.raise_not_found('order', p_order_id);
     end if;
 end
 $$;
@@ -2171,16 +2179,13 @@ CREATE FUNCTION shop.get_product(p_product_id bigint) RETURNS TABLE(id bigint, n
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_product_id is null or p_product_id < 1 then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
-    end if;
+    perform tally.check_id(p_product_id, 'product_id');
     return query
         select p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
                p.created_at, p.updated_at
           from shop.products p where p.id = p_product_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-                                  format('product %s not found', p_product_id), 'product_id');
+        perform tally.raise_not_found('product', p_product_id);
     end if;
 end
 $$;
@@ -2242,14 +2247,12 @@ CREATE FUNCTION shop.get_user(p_user_id bigint) RETURNS TABLE(id bigint, usernam
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     return query
         select u.id, u.username, u.email, u.description, u.created_at, u.updated_at
           from shop.users u where u.id = p_user_id;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 end
 $$;
@@ -2265,11 +2268,9 @@ CREATE FUNCTION shop.list_addresses(p_user_id bigint) RETURNS TABLE(id bigint, u
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     if not exists (select 1 from shop.users u where u.id = p_user_id) then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
     return query
         select a.id, a.user_id, a.street, a.city, a.state, a.zip_code, a.country,
@@ -2466,9 +2467,7 @@ CREATE FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_
 declare
     v_from shop.order_status;
 begin
-    if p_order_id is null or p_order_id < 1 then
-        perform tally.raise_error('TLIA1', 'ORDER_ID_INVALID', 'order_id must be a positive id', 'order_id');
-    end if;
+    perform tally.check_id(p_order_id, 'order_id');
     if p_status is null then
         perform tally.raise_error('TLIA1', 'STATUS_INVALID', 'status is required', 'status');
     end if;
@@ -2482,15 +2481,14 @@ begin
     if not found then
         select o.status into v_from from shop.orders o where o.id = p_order_id;
         if v_from is null then
-            perform tally.raise_error('TLNF1', 'ORDER_NOT_FOUND', format('order %s not found', p_order_id), 'order_id');
+            perform tally.raise_not_found('order', p_order_id);
         end if;
         perform tally.raise_error('TLFP1', 'BAD_TRANSITION',
             format('order %s cannot go from %s to %s', p_order_id, v_from, p_status), 'status');
     end if;
     if p_status = 'CANCELLED' then
-        perform 1 from shop.products p
-         where p.id in (select i.product_id from shop.order_items i where i.order_id = p_order_id)
-         order by p.id for no key update;
+        perform shop._lock_products(array(select i.product_id from shop.order_items i
+                                           where i.order_id = p_order_id));
         update shop.products p
            set stock_quantity = p.stock_quantity + i.quantity
           from shop.order_items i
@@ -2513,10 +2511,9 @@ CREATE FUNCTION shop.update_product(p_product_id bigint, p_name text DEFAULT NUL
 declare
     v_price numeric := shop._parse_price(p_price);
 begin
-    if p_product_id is null or p_product_id < 1 then
-        perform tally.raise_error('TLIA1', 'PRODUCT_ID_INVALID', 'product_id must be a positive id', 'product_id');
-    end if;
-    perform shop._check_product(p_name, p_description, p_stock_quantity, p_category_id);
+    perform tally.check_id(p_product_id, 'product_id');
+    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
+                                false);
     return query
         update shop.products p
            set name = coalesce(p_name, p.name),
@@ -2530,8 +2527,7 @@ begin
         returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
                   p.created_at, p.updated_at;
     if not found then
-        perform tally.raise_error('TLNF1', 'PRODUCT_NOT_FOUND',
-                                  format('product %s not found', p_product_id), 'product_id');
+        perform tally.raise_not_found('product', p_product_id);
     end if;
 end
 $$;
@@ -2549,9 +2545,7 @@ CREATE FUNCTION shop.update_user(p_user_id bigint, p_username text DEFAULT NULL:
 declare
     v_constraint text;
 begin
-    if p_user_id is null or p_user_id < 1 then
-        perform tally.raise_error('TLIA1', 'USER_ID_INVALID', 'user_id must be a positive id', 'user_id');
-    end if;
+    perform tally.check_id(p_user_id, 'user_id');
     perform shop._check_user(p_username, lower(p_email), p_description);
     return query
         update shop.users u
@@ -2563,7 +2557,7 @@ begin
          where u.id = p_user_id
         returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
     if not found then
-        perform tally.raise_error('TLNF1', 'USER_NOT_FOUND', format('user %s not found', p_user_id), 'user_id');
+        perform tally.raise_not_found('user', p_user_id);
     end if;
 exception when unique_violation then
     get stacked diagnostics v_constraint = constraint_name;
@@ -2674,6 +2668,23 @@ $$;
 ALTER FUNCTION tally.check_fence(p_name text, p_token bigint) OWNER TO tally_owner;
 
 --
+-- Name: check_id(bigint, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.check_id(p_id bigint, p_field text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_id is null or p_id < 1 then
+        perform tally.raise_error('TLIA1', upper(p_field) || '_INVALID',
+                                  p_field || ' must be a positive id', p_field);
+    end if;
+end
+$$;
+
+ALTER FUNCTION tally.check_id(p_id bigint, p_field text) OWNER TO tally_owner;
+
+--
 -- Name: create_api_key(text, text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
@@ -2780,6 +2791,21 @@ end
 $$;
 
 ALTER FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text) OWNER TO tally_owner;
+
+--
+-- Name: raise_not_found(text, bigint); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.raise_not_found(p_thing text, p_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform tally.raise_error('TLNF1', upper(p_thing) || '_NOT_FOUND',
+                              format('%s %s not found', p_thing, p_id), p_thing || '_id');
+end
+$$;
+
+ALTER FUNCTION tally.raise_not_found(p_thing text, p_id bigint) OWNER TO tally_owner;
 
 --
 -- Name: record_failed_job_run(text, timestamp with time zone, timestamp with time zone, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -4039,12 +4065,6 @@ REVOKE ALL ON FUNCTION segments._auto_member(p_user_id bigint, p_slug text, p_au
 REVOKE ALL ON FUNCTION segments._check_slug(p_slug text, p_field text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _check_user_id(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
---
-
-REVOKE ALL ON FUNCTION segments._check_user_id(p_user_id bigint) FROM PUBLIC;
-
---
 -- Name: FUNCTION _derived_adds(p_from timestamp with time zone, p_to timestamp with time zone, p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
@@ -4113,22 +4133,40 @@ REVOKE ALL ON FUNCTION segments.user_segments(p_user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION segments.user_segments(p_user_id bigint) TO tally_app;
 
 --
+-- Name: FUNCTION _check_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._check_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _check_page(p_count integer, p_page integer); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION shop._check_page(p_count integer, p_page integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION _check_product(p_name text, p_description text, p_stock integer, p_category_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION _check_product(p_name text, p_description text, p_price numeric, p_stock integer, p_category_id bigint, p_new boolean); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop._check_product(p_name text, p_description text, p_stock integer, p_category_id bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION shop._check_product(p_name text, p_description text, p_price numeric, p_stock integer, p_category_id bigint, p_new boolean) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _check_user(p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION shop._check_user(p_username text, p_email text, p_description text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _lock_products(p_product_ids bigint[]); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._lock_products(p_product_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _orders_with_items(p_order_ids bigint[]); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4143,10 +4181,22 @@ REVOKE ALL ON FUNCTION shop._orders_with_items(p_order_ids bigint[]) FROM PUBLIC
 REVOKE ALL ON FUNCTION shop._parse_price(p_price text, p_field text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _place_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._place_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _raise_user_taken(p_constraint text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION shop._raise_user_taken(p_constraint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4362,6 +4412,12 @@ REVOKE ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) FROM PUBLI
 GRANT ALL ON FUNCTION tally.check_fence(p_name text, p_token bigint) TO tally_jobs;
 
 --
+-- Name: FUNCTION check_id(p_id bigint, p_field text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.check_id(p_id bigint, p_field text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION create_api_key(p_name text, p_scopes text[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
@@ -4387,6 +4443,12 @@ GRANT ALL ON FUNCTION tally.last_job_success(p_job text) TO tally_jobs;
 --
 
 REVOKE ALL ON FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION raise_not_found(p_thing text, p_id bigint); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.raise_not_found(p_thing text, p_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text); Type: ACL; Schema: tally; Owner: tally_owner
