@@ -6,8 +6,8 @@ select functions_are('shop', array[
     '_check_orders', '_check_page', '_check_product', '_check_user', '_item_json',
     '_lock_products', '_orders_with_items', '_parse_price', '_place_orders', '_raise_user_taken',
     '_take_stock', 'add_address', 'create_category', 'create_order', 'create_orders',
-    'create_product', 'create_user', 'delete_product', 'delete_user', 'fold_statistics', 'generate_daily_reports',
-    'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
+    'create_product', 'create_user', 'delete_product', 'delete_user', 'fold_statistics',
+    'generate_daily_reports', 'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
     'list_categories', 'list_orders', 'list_products', 'list_users', 'report_summaries_after',
     'tg_order_items__statistics', 'tg_products__announce', 'tg_users__announce',
     'update_order_status', 'update_product', 'update_user']);
