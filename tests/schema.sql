@@ -386,22 +386,6 @@ $$;
 ALTER FUNCTION booking.tg_bookings__count_seats() OWNER TO tally_owner;
 
 --
--- Name: tg_events__announce(); Type: FUNCTION; Schema: booking; Owner: tally_owner
---
-
-CREATE FUNCTION booking.tg_events__announce() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'booking', 'pg_temp'
-    AS $$
-begin
-    perform tally._announce_cache('booking.event', array(select id from changed_rows));
-    return null;
-end
-$$;
-
-ALTER FUNCTION booking.tg_events__announce() OWNER TO tally_owner;
-
---
 -- Name: user_booking_stats(text); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
@@ -2425,38 +2409,6 @@ $$;
 ALTER FUNCTION shop.tg_order_items__statistics() OWNER TO tally_owner;
 
 --
--- Name: tg_products__announce(); Type: FUNCTION; Schema: shop; Owner: tally_owner
---
-
-CREATE FUNCTION shop.tg_products__announce() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'shop', 'pg_temp'
-    AS $$
-begin
-    perform tally._announce_cache('shop.product', array(select id from changed_rows));
-    return null;
-end
-$$;
-
-ALTER FUNCTION shop.tg_products__announce() OWNER TO tally_owner;
-
---
--- Name: tg_users__announce(); Type: FUNCTION; Schema: shop; Owner: tally_owner
---
-
-CREATE FUNCTION shop.tg_users__announce() RETURNS trigger
-    LANGUAGE plpgsql
-    SET search_path TO 'shop', 'pg_temp'
-    AS $$
-begin
-    perform tally._announce_cache('shop.user', array(select id from changed_rows));
-    return null;
-end
-$$;
-
-ALTER FUNCTION shop.tg_users__announce() OWNER TO tally_owner;
-
---
 -- Name: update_order_status(bigint, shop.order_status); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -2566,30 +2518,6 @@ end
 $$;
 
 ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
-
---
--- Name: _announce_cache(text, bigint[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
---
-
-CREATE FUNCTION tally._announce_cache(p_kind text, p_ids bigint[]) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'tally', 'pg_temp'
-    AS $$
-declare
-    v_ids bigint[];
-    v_from integer := 1;
-begin
-    select coalesce(array_agg(distinct i order by i), '{}') into v_ids
-      from unnest(p_ids) i where i is not null;
-    while v_from <= cardinality(v_ids) loop
-        perform pg_notify('tally_cache',
-                          p_kind || ' ' || array_to_string(v_ids[v_from:v_from + 499], ' '));
-        v_from := v_from + 500;
-    end loop;
-end
-$$;
-
-ALTER FUNCTION tally._announce_cache(p_kind text, p_ids bigint[]) OWNER TO tally_owner;
 
 --
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -2851,6 +2779,30 @@ end
 $$;
 
 ALTER FUNCTION tally.revoke_api_key(p_name text) OWNER TO tally_owner;
+
+--
+-- Name: tg_cached_rows__announce(); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.tg_cached_rows__announce() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+declare
+    v_ids bigint[];
+    v_from integer := 1;
+begin
+    select coalesce(array_agg(distinct id order by id), '{}') into v_ids from changed_rows;
+    while v_from <= cardinality(v_ids) loop
+        perform pg_notify('tally_cache', tg_argv[0] || ' '
+                          || array_to_string(v_ids[v_from:v_from + 499], ' '));
+        v_from := v_from + 500;
+    end loop;
+    return null;
+end
+$$;
+
+ALTER FUNCTION tally.tg_cached_rows__announce() OWNER TO tally_owner;
 
 --
 -- Name: bookings; Type: TABLE; Schema: booking; Owner: tally_owner
@@ -3787,13 +3739,13 @@ CREATE TRIGGER bookings_count_seats_update AFTER UPDATE ON booking.bookings REFE
 -- Name: events events_announce_delete; Type: TRIGGER; Schema: booking; Owner: tally_owner
 --
 
-CREATE TRIGGER events_announce_delete AFTER DELETE ON booking.events REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION booking.tg_events__announce();
+CREATE TRIGGER events_announce_delete AFTER DELETE ON booking.events REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('booking.event');
 
 --
 -- Name: events events_announce_update; Type: TRIGGER; Schema: booking; Owner: tally_owner
 --
 
-CREATE TRIGGER events_announce_update AFTER UPDATE ON booking.events REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION booking.tg_events__announce();
+CREATE TRIGGER events_announce_update AFTER UPDATE ON booking.events REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('booking.event');
 
 --
 -- Name: order_items order_items_statistics; Type: TRIGGER; Schema: shop; Owner: tally_owner
@@ -3805,25 +3757,25 @@ CREATE TRIGGER order_items_statistics AFTER INSERT ON shop.order_items REFERENCI
 -- Name: products products_announce_delete; Type: TRIGGER; Schema: shop; Owner: tally_owner
 --
 
-CREATE TRIGGER products_announce_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__announce();
+CREATE TRIGGER products_announce_delete AFTER DELETE ON shop.products REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('shop.product');
 
 --
 -- Name: products products_announce_update; Type: TRIGGER; Schema: shop; Owner: tally_owner
 --
 
-CREATE TRIGGER products_announce_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_products__announce();
+CREATE TRIGGER products_announce_update AFTER UPDATE ON shop.products REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('shop.product');
 
 --
 -- Name: users users_announce_delete; Type: TRIGGER; Schema: shop; Owner: tally_owner
 --
 
-CREATE TRIGGER users_announce_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_users__announce();
+CREATE TRIGGER users_announce_delete AFTER DELETE ON shop.users REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('shop.user');
 
 --
 -- Name: users users_announce_update; Type: TRIGGER; Schema: shop; Owner: tally_owner
 --
 
-CREATE TRIGGER users_announce_update AFTER UPDATE ON shop.users REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION shop.tg_users__announce();
+CREATE TRIGGER users_announce_update AFTER UPDATE ON shop.users REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION tally.tg_cached_rows__announce('shop.user');
 
 --
 -- Name: bookings bookings_event_fk; Type: FK CONSTRAINT; Schema: booking; Owner: tally_owner
@@ -3976,12 +3928,6 @@ GRANT ALL ON FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids tex
 --
 
 REVOKE ALL ON FUNCTION booking.tg_bookings__count_seats() FROM PUBLIC;
-
---
--- Name: FUNCTION tg_events__announce(); Type: ACL; Schema: booking; Owner: tally_owner
---
-
-REVOKE ALL ON FUNCTION booking.tg_events__announce() FROM PUBLIC;
 
 --
 -- Name: FUNCTION user_booking_stats(p_user_id text); Type: ACL; Schema: booking; Owner: tally_owner
@@ -4352,18 +4298,6 @@ GRANT ALL ON FUNCTION shop.report_summaries_after(p_after_id bigint, p_limit int
 REVOKE ALL ON FUNCTION shop.tg_order_items__statistics() FROM PUBLIC;
 
 --
--- Name: FUNCTION tg_products__announce(); Type: ACL; Schema: shop; Owner: tally_owner
---
-
-REVOKE ALL ON FUNCTION shop.tg_products__announce() FROM PUBLIC;
-
---
--- Name: FUNCTION tg_users__announce(); Type: ACL; Schema: shop; Owner: tally_owner
---
-
-REVOKE ALL ON FUNCTION shop.tg_users__announce() FROM PUBLIC;
-
---
 -- Name: FUNCTION update_order_status(p_order_id bigint, p_status shop.order_status); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
@@ -4383,12 +4317,6 @@ GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_de
 
 REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
-
---
--- Name: FUNCTION _announce_cache(p_kind text, p_ids bigint[]); Type: ACL; Schema: tally; Owner: tally_owner
---
-
-REVOKE ALL ON FUNCTION tally._announce_cache(p_kind text, p_ids bigint[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION authenticate_api_key(p_key text); Type: ACL; Schema: tally; Owner: tally_owner
@@ -4463,6 +4391,12 @@ GRANT ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for ti
 
 REVOKE ALL ON FUNCTION tally.revoke_api_key(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION tally.revoke_api_key(p_name text) TO tally_operator;
+
+--
+-- Name: FUNCTION tg_cached_rows__announce(); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.tg_cached_rows__announce() FROM PUBLIC;
 
 --
 -- Name: TABLE statistics; Type: ACL; Schema: shop; Owner: tally_owner

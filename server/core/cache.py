@@ -18,7 +18,7 @@ JSON form, and `invalidate`/`replace` after a change committed), built on
 
 The cache follows every commit, whoever commits. The domains' tables announce their
 changed rows from statement-level triggers (NOTIFY tally_cache, delivered at commit;
-sql/tally/10__announce_cache.sql), and every worker of every replica LISTENs
+sql/tally/10_tg_cached_rows__announce.sql), and every worker of every replica LISTENs
 (`CacheListener`) and invalidates those keys: a psql user's write reaches the cache as a
 gRPC write does. The handlers still invalidate after their own commits, so a gRPC
 writer reads its own write at once, on any worker.

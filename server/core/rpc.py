@@ -217,18 +217,24 @@ class Registrar:
                 "sqlstate": err.sqlstate, "error": err.message})
             await context.abort_with_status(err.to_status())
 
+        async def admit(request: Any, context: _Context) -> None:
+            """Before the handler: the caller's key and scope (authentication comes first,
+            so an unauthenticated caller learns nothing of the request), a request that
+            decoded, the rate limit."""
+            principal = (None if authenticator is None
+                         else await authenticator.check(context, scope))
+            if request.__class__ is Malformed:
+                raise _malformed(request)
+            if limiter is not None:
+                await limiter.check(context, principal)
+
         if handler.unary_unary is not None:
             behavior = cast("_UnaryBehavior", handler.unary_unary)
 
             async def unary_unary(request: Any, context: _Context) -> Any:
                 started = time.perf_counter()
                 try:
-                    principal = (None if authenticator is None
-                                 else await authenticator.check(context, scope))
-                    if request.__class__ is Malformed:
-                        raise _malformed(request)
-                    if limiter is not None:
-                        await limiter.check(context, principal)
+                    await admit(request, context)
                     response = await behavior(request, context)
                 except AbortError:
                     raise
@@ -250,12 +256,7 @@ class Registrar:
             async def unary_stream(request: Any, context: _Context) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
-                    principal = (None if authenticator is None
-                                 else await authenticator.check(context, scope))
-                    if request.__class__ is Malformed:
-                        raise _malformed(request)
-                    if limiter is not None:
-                        await limiter.check(context, principal)
+                    await admit(request, context)
                     async for item in stream_behavior(request, context):
                         yield item
                 except AbortError:

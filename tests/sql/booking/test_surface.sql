@@ -4,7 +4,7 @@ select plan(3);
 
 select functions_are('booking', array[
     'cancel_booking', 'create_event', 'get_booking', 'get_event', 'list_events',
-    'reserve_seat', 'reserve_seats', 'tg_bookings__count_seats', 'tg_events__announce',
+    'reserve_seat', 'reserve_seats', 'tg_bookings__count_seats',
     'user_booking_stats']);
 select is(
     array(select p.proname::text from pg_proc p

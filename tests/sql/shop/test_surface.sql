@@ -9,7 +9,7 @@ select functions_are('shop', array[
     'create_product', 'create_user', 'delete_product', 'delete_user', 'fold_statistics',
     'generate_daily_reports', 'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
     'list_categories', 'list_orders', 'list_products', 'list_users', 'report_summaries_after',
-    'tg_order_items__statistics', 'tg_products__announce', 'tg_users__announce',
+    'tg_order_items__statistics',
     'update_order_status', 'update_product', 'update_user']);
 select is(
     array(select p.proname::text from pg_proc p

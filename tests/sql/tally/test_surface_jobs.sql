@@ -5,9 +5,9 @@ begin;
 select plan(6);
 
 select functions_are('tally', array[
-    '_announce_cache', 'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
+    'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
     'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
-    'record_failed_job_run', 'revoke_api_key']);
+    'record_failed_job_run', 'revoke_api_key', 'tg_cached_rows__announce']);
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
