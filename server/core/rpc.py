@@ -23,6 +23,7 @@ from grpc.aio import AbortError
 from . import errors, metrics
 from .auth import Authenticator, Principal, required_scope
 from .cache import RedisStore
+from .idempotency import CALLER
 
 if TYPE_CHECKING:
     _Context = grpc.aio.ServicerContext[Any, Any]
@@ -229,6 +230,8 @@ class Registrar:
                         raise _malformed(request)
                     if limiter is not None:
                         await limiter.check(context, principal)
+                    if principal is not None:  # the scope of idempotency keys
+                        CALLER.set(principal)
                     response = await behavior(request, context)
                 except AbortError:
                     raise
