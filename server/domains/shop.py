@@ -238,15 +238,19 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def UpdateProduct(self, request: pb.UpdateProductRequest, context: Any
                             ) -> pb.Product:
+        key, scope = key_and_scope(context)
         row = await db.fetch_row(
             self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6, $7, $8)",
             request.product_id,
             convert.text("name", _opt(request, "name")),
             convert.text("description", _opt(request, "description")),
             convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
-            _opt(request, "category_id"), *key_and_scope(context))
+            _opt(request, "category_id"), key, scope)
         product = _product(row)
-        await self.products.replace(product.id, product)
+        if key is None:
+            await self.products.replace(product.id, product)
+        else:  # the answer may be a replay, older than what has committed since
+            await self.products.invalidate([product.id])
         return product
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any

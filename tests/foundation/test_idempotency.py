@@ -309,3 +309,20 @@ async def test_every_covered_rpc_answers_a_repeat_with_its_first_answer(channel,
         order_id=placed.id, status=shop_pb2.ORDER_STATUS_PAID))
     assert clicks_of(admin_db, banner.id) == 4
     assert stock_of(admin_db, shop["product"]) == 9
+
+
+async def test_a_replayed_update_does_not_put_its_old_answer_in_the_cache(channel, admin_db):
+    shop = setup_shop(admin_db, stock=5)
+    products = shop_pb2_grpc.ProductServiceStub(channel)
+    key = unique("price")
+    first = await products.UpdateProduct(
+        shop_pb2.UpdateProductRequest(product_id=shop["product"], price="3.00"),
+        metadata=keyed(key))
+    await products.UpdateProduct(shop_pb2.UpdateProductRequest(product_id=shop["product"],
+                                                               price="4.00"))
+    replay = await products.UpdateProduct(
+        shop_pb2.UpdateProductRequest(product_id=shop["product"], price="3.00"),
+        metadata=keyed(key))
+    assert replay == first and replay.price == "3.00"
+    now = await products.GetProduct(shop_pb2.GetProductRequest(product_id=shop["product"]))
+    assert now.price == "4.00", "the replay's old product must not be served from the cache"
