@@ -3024,7 +3024,8 @@ CREATE FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_
     SET search_path TO 'tally', 'pg_temp'
     AS $_$
 declare
-    v_claimed text[];
+    v_claimed_scopes text[];
+    v_claimed_keys text[];
 begin
     -- Claim first, in a statement of its own: a key whose first transaction this insert
     -- waited for is then read below by a statement that sees that transaction's commit.
@@ -3033,18 +3034,21 @@ begin
         select distinct on (coalesce(u.s, ''), u.k) coalesce(u.s, ''), u.k,
                sha256(convert_to(u.req, 'UTF8'))
           from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
-         where u.k ~ '^[ -~]{1,128}$' and char_length(coalesce(u.s, '')) <= 128
+         where u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+           and char_length(coalesce(u.s, '')) <= 128
          order by coalesce(u.s, ''), u.k, u.n
             on conflict on constraint idempotency_keys_pkey do nothing
         returning t.scope, t.key
     )
-    select array_agg(jsonb_build_array(c.scope, c.key)::text) into v_claimed from claimed c;
+    select array_agg(c.scope), array_agg(c.key) into v_claimed_scopes, v_claimed_keys
+      from claimed c;
 
     return query
     with item as (
         select u.n::integer as n, coalesce(u.s, '') as s, u.k,
                sha256(convert_to(u.req, 'UTF8')) as h,
-               u.k ~ '^[ -~]{1,128}$' and char_length(coalesce(u.s, '')) <= 128 as valid
+               u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+                   and char_length(coalesce(u.s, '')) <= 128 as valid
           from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
     ),
     first as (
@@ -3054,8 +3058,8 @@ begin
          order by i.s, i.k, i.n
     )
     select i.n,
-           case when claim and i.h = t.request_hash then f.n end,
-           case when not claim and i.h = t.request_hash then t.outcome end,
+           case when cl.key is not null and i.h = t.request_hash then f.n end,
+           case when cl.key is null and i.h = t.request_hash then t.outcome end,
            case
                when i.k is null then null
                when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
@@ -3064,8 +3068,8 @@ begin
       from item i
       left join first f on f.s = i.s and f.k = i.k
       left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
-     cross join lateral (select coalesce(jsonb_build_array(i.s, i.k)::text = any (v_claimed), false)
-                         as claim) c
+      left join unnest(v_claimed_scopes, v_claimed_keys) cl (scope, key)
+             on cl.scope = i.s and cl.key = i.k
      order by i.n;
 end
 $_$;
@@ -3082,10 +3086,11 @@ CREATE TABLE tally.idempotency_keys (
     request_hash bytea NOT NULL,
     outcome jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT idempotency_keys_key_printable CHECK ((key ~ '^[ -~]{1,128}$'::text)),
+    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
     CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
     CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
-);
+)
+WITH (fillfactor='90');
 
 ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
 

@@ -17,7 +17,8 @@ language plpgsql
 set search_path = tally, pg_temp
 as $fn$
 declare
-    v_claimed text[];
+    v_claimed_scopes text[];
+    v_claimed_keys text[];
 begin
     -- Claim first, in a statement of its own: a key whose first transaction this insert
     -- waited for is then read below by a statement that sees that transaction's commit.
@@ -26,18 +27,21 @@ begin
         select distinct on (coalesce(u.s, ''), u.k) coalesce(u.s, ''), u.k,
                sha256(convert_to(u.req, 'UTF8'))
           from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
-         where u.k ~ '^[ -~]{1,128}$' and char_length(coalesce(u.s, '')) <= 128
+         where u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+           and char_length(coalesce(u.s, '')) <= 128
          order by coalesce(u.s, ''), u.k, u.n
             on conflict on constraint idempotency_keys_pkey do nothing
         returning t.scope, t.key
     )
-    select array_agg(jsonb_build_array(c.scope, c.key)::text) into v_claimed from claimed c;
+    select array_agg(c.scope), array_agg(c.key) into v_claimed_scopes, v_claimed_keys
+      from claimed c;
 
     return query
     with item as (
         select u.n::integer as n, coalesce(u.s, '') as s, u.k,
                sha256(convert_to(u.req, 'UTF8')) as h,
-               u.k ~ '^[ -~]{1,128}$' and char_length(coalesce(u.s, '')) <= 128 as valid
+               u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+                   and char_length(coalesce(u.s, '')) <= 128 as valid
           from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
     ),
     first as (
@@ -47,8 +51,8 @@ begin
          order by i.s, i.k, i.n
     )
     select i.n,
-           case when claim and i.h = t.request_hash then f.n end,
-           case when not claim and i.h = t.request_hash then t.outcome end,
+           case when cl.key is not null and i.h = t.request_hash then f.n end,
+           case when cl.key is null and i.h = t.request_hash then t.outcome end,
            case
                when i.k is null then null
                when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
@@ -57,8 +61,8 @@ begin
       from item i
       left join first f on f.s = i.s and f.k = i.k
       left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
-     cross join lateral (select coalesce(jsonb_build_array(i.s, i.k)::text = any (v_claimed), false)
-                         as claim) c
+      left join unnest(v_claimed_scopes, v_claimed_keys) cl (scope, key)
+             on cl.scope = i.s and cl.key = i.k
      order by i.n;
 end
 $fn$;
