@@ -23,6 +23,7 @@ from .core.context import App
 from .core.rpc import RateLimiter, Registrar
 from .domains import booking, clicks, segments, shop
 from .jobs import runner as jobrunner
+from .jobs import shared as shared_jobs
 
 log = logging.getLogger("tally.server")
 
@@ -164,7 +165,7 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     await server.start()
     watcher = app.spawn(_watch_health(app, health, names), "health")
     if settings.jobs and worker_index == 0:  # one runner per replica (--no-jobs: none)
-        await jobrunner.start(app, DOMAINS)
+        await jobrunner.start(app, (*DOMAINS, shared_jobs))
     log.info("serving", extra={
         "addr": settings.grpc_addr, "services": names, "worker": worker_index,
         "auth": "required" if settings.auth_required else "off",

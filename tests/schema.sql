@@ -100,16 +100,28 @@ CREATE TYPE shop.order_status AS ENUM (
 ALTER TYPE shop.order_status OWNER TO tally_owner;
 
 --
--- Name: cancel_booking(bigint); Type: FUNCTION; Schema: booking; Owner: tally_owner
+-- Name: cancel_booking(bigint, text, text); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
-CREATE FUNCTION booking.cancel_booking(p_booking_id bigint) RETURNS bigint
+CREATE FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_event_id bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(booking.cancel_booking(p_booking_id));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;
     if v_event_id is null then
@@ -119,17 +131,33 @@ begin
 end
 $$;
 
-ALTER FUNCTION booking.cancel_booking(p_booking_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: create_event(text, integer); Type: FUNCTION; Schema: booking; Owner: tally_owner
+-- Name: create_event(text, integer, text, text); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
-CREATE FUNCTION booking.create_event(p_name text, p_total_seats integer) RETURNS TABLE(id bigint, name text, total_seats integer, available_seats integer)
+CREATE FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, name text, total_seats integer, available_seats integer)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'booking', 'pg_temp'
     AS $$
+declare
+    v_outcome jsonb;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from booking.create_event(p_name, p_total_seats) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, total_seats integer, available_seats integer);
+        return;
+    end if;
     if p_name is null or char_length(p_name) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
     end if;
@@ -143,7 +171,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION booking.create_event(p_name text, p_total_seats integer) OWNER TO tally_owner;
+ALTER FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: get_booking(bigint); Type: FUNCTION; Schema: booking; Owner: tally_owner
@@ -215,16 +243,31 @@ $$;
 ALTER FUNCTION booking.list_events(p_after_id bigint, p_page_size integer) OWNER TO tally_owner;
 
 --
--- Name: reserve_seat(bigint, text); Type: FUNCTION; Schema: booking; Owner: tally_owner
+-- Name: reserve_seat(bigint, text, text, text); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
-CREATE FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text) RETURNS TABLE(id bigint, event_id bigint, user_id text, created_at timestamp with time zone)
+CREATE FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, event_id bigint, user_id text, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     r record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from booking.reserve_seat(p_event_id, p_user_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, event_id bigint, user_id text, created_at timestamptz);
+        return;
+    end if;
     select * into r from booking.reserve_seats(array[p_event_id], array[p_user_id]);
     if r.error_sqlstate is not null then
         perform tally.raise_error(r.error_sqlstate, r.error_reason, r.error_message,
@@ -234,18 +277,72 @@ begin
 end
 $$;
 
-ALTER FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text) OWNER TO tally_owner;
+ALTER FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: reserve_seats(bigint[], text[]); Type: FUNCTION; Schema: booking; Owner: tally_owner
+-- Name: reserve_seats(bigint[], text[], text[], text[]); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
-CREATE FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[]) RETURNS TABLE(ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
+CREATE FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'booking', 'pg_temp'
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+declare
+    v_first integer[];
+    v_replays jsonb[];
+    v_reasons text[];
+    v_todo integer[];
+    v_rows jsonb[];
 begin
+    if p_idempotency_keys is not null then
+        -- Keyed items: a recorded key is answered from its record, a key repeated in the
+        -- batch as its first item, a reused one with its error; the rest are done below by
+        -- this function without keys, and their outcomes recorded in this transaction.
+        if cardinality(p_idempotency_keys) is distinct from cardinality(p_event_ids)
+           or (p_idempotency_scopes is not null
+               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_event_ids)) then
+            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+                'idempotency_keys and idempotency_scopes must have one entry per item');
+        end if;
+        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
+               array_agg(b.error_reason order by b.ord)
+          into v_first, v_replays, v_reasons
+          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+                   array(select 'booking.reserve_seats' || jsonb_build_array(p_event_ids[i], p_user_ids[i])::text
+                           from generate_series(1, cardinality(p_event_ids)) i order by i)) b;
+        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
+                         where v_reasons[n] is null and v_replays[n] is null
+                           and coalesce(v_first[n], n) = n
+                         order by n);
+        select array_agg(x.r order by g.n) into v_rows
+          from generate_series(1, cardinality(v_reasons)) g (n)
+          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+                       from booking.reserve_seats(array(select p_event_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
+                                              array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
+        perform tally._idempotent_record(
+            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
+        return query
+        select x.*
+          from generate_series(1, cardinality(v_reasons)) g (n)
+         cross join lateral jsonb_to_record(
+                 case
+                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
+                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'this idempotency key was used with a different request',
+                         'error_field', 'idempotency_key')
+                     when v_reasons[g.n] is not null then jsonb_build_object(
+                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
+                         'error_field', 'idempotency_key')
+                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
+                 end || jsonb_build_object('ord', g.n))
+               as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+         order by g.n;
+        return;
+    end if;
     if cardinality(p_event_ids) is distinct from cardinality(p_user_ids) then
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
                                   'event_ids and user_ids must have the same length');
@@ -348,7 +445,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[]) OWNER TO tally_owner;
+ALTER FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[], p_idempotency_keys text[], p_idempotency_scopes text[]) OWNER TO tally_owner;
 
 --
 -- Name: tg_bookings__count_seats(); Type: FUNCTION; Schema: booking; Owner: tally_owner
@@ -408,14 +505,30 @@ $$;
 ALTER FUNCTION booking.user_booking_stats(p_user_id text) OWNER TO tally_owner;
 
 --
--- Name: create_banner(text); Type: FUNCTION; Schema: clicks; Owner: tally_owner
+-- Name: create_banner(text, text, text); Type: FUNCTION; Schema: clicks; Owner: tally_owner
 --
 
-CREATE FUNCTION clicks.create_banner(p_name text) RETURNS TABLE(id bigint, name text, created_at timestamp with time zone)
+CREATE FUNCTION clicks.create_banner(p_name text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, name text, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
+declare
+    v_outcome jsonb;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.create_banner' || jsonb_build_array(p_name)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from clicks.create_banner(p_name) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, created_at timestamptz);
+        return;
+    end if;
     if p_name is null or char_length(p_name) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
     end if;
@@ -426,7 +539,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION clicks.create_banner(p_name text) OWNER TO tally_owner;
+ALTER FUNCTION clicks.create_banner(p_name text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: get_banner(bigint); Type: FUNCTION; Schema: clicks; Owner: tally_owner
@@ -449,16 +562,28 @@ $$;
 ALTER FUNCTION clicks.get_banner(p_banner_id bigint) OWNER TO tally_owner;
 
 --
--- Name: ingest_clicks(bigint[], integer[], timestamp with time zone[]); Type: FUNCTION; Schema: clicks; Owner: tally_owner
+-- Name: ingest_clicks(bigint[], integer[], timestamp with time zone[], text, text); Type: FUNCTION; Schema: clicks; Owner: tally_owner
 --
 
-CREATE FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) RETURNS bigint
+CREATE FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     bad record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',
                                   'at most 10000 entries per call', 'clicks');
@@ -482,7 +607,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) OWNER TO tally_owner;
+ALTER FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: list_banners(bigint, integer); Type: FUNCTION; Schema: clicks; Owner: tally_owner
@@ -592,16 +717,28 @@ $_$;
 ALTER FUNCTION clicks.maintain_partitions(p_at timestamp with time zone) OWNER TO tally_owner;
 
 --
--- Name: record_click(bigint); Type: FUNCTION; Schema: clicks; Owner: tally_owner
+-- Name: record_click(bigint, text, text); Type: FUNCTION; Schema: clicks; Owner: tally_owner
 --
 
-CREATE FUNCTION clicks.record_click(p_banner_id bigint) RETURNS timestamp with time zone
+CREATE FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS timestamp with time zone
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     r record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(clicks.record_click(p_banner_id));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::timestamptz;
+    end if;
     select * into r from clicks.record_clicks(array[p_banner_id], array[1], array[now()]);
     if r.error_sqlstate is not null then
         perform tally.raise_error(r.error_sqlstate, r.error_reason, r.error_message,
@@ -611,19 +748,73 @@ begin
 end
 $$;
 
-ALTER FUNCTION clicks.record_click(p_banner_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: record_clicks(bigint[], integer[], timestamp with time zone[]); Type: FUNCTION; Schema: clicks; Owner: tally_owner
+-- Name: record_clicks(bigint[], integer[], timestamp with time zone[], text[], text[]); Type: FUNCTION; Schema: clicks; Owner: tally_owner
 --
 
-CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) RETURNS TABLE(ord integer, banner_id bigint, minute timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
+CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, banner_id bigint, minute timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 declare
+    v_first integer[];
+    v_replays jsonb[];
+    v_reasons text[];
+    v_todo integer[];
+    v_rows jsonb[];
     s clicks.settings;
 begin
+    if p_idempotency_keys is not null then
+        -- Keyed items: a recorded key is answered from its record, a key repeated in the
+        -- batch as its first item, a reused one with its error; the rest are done below by
+        -- this function without keys, and their outcomes recorded in this transaction.
+        if cardinality(p_idempotency_keys) is distinct from cardinality(p_banner_ids)
+           or (p_idempotency_scopes is not null
+               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_banner_ids)) then
+            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+                'idempotency_keys and idempotency_scopes must have one entry per item');
+        end if;
+        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
+               array_agg(b.error_reason order by b.ord)
+          into v_first, v_replays, v_reasons
+          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+                   array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
+                           from generate_series(1, cardinality(p_banner_ids)) i order by i)) b;
+        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
+                         where v_reasons[n] is null and v_replays[n] is null
+                           and coalesce(v_first[n], n) = n
+                         order by n);
+        select array_agg(x.r order by g.n) into v_rows
+          from generate_series(1, cardinality(v_reasons)) g (n)
+          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+                       from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
+                                            array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
+                                            array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
+        perform tally._idempotent_record(
+            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
+        return query
+        select x.*
+          from generate_series(1, cardinality(v_reasons)) g (n)
+         cross join lateral jsonb_to_record(
+                 case
+                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
+                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'this idempotency key was used with a different request',
+                         'error_field', 'idempotency_key')
+                     when v_reasons[g.n] is not null then jsonb_build_object(
+                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
+                         'error_field', 'idempotency_key')
+                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
+                 end || jsonb_build_object('ord', g.n))
+               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+         order by g.n;
+        return;
+    end if;
     if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
        or cardinality(p_banner_ids) is distinct from cardinality(p_occurred_ats) then
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
@@ -685,7 +876,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) OWNER TO tally_owner;
+ALTER FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[], p_idempotency_scopes text[]) OWNER TO tally_owner;
 
 --
 -- Name: stats(bigint, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: clicks; Owner: tally_owner
@@ -833,19 +1024,34 @@ $$;
 ALTER FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) OWNER TO tally_owner;
 
 --
--- Name: create_segment(text, numeric); Type: FUNCTION; Schema: segments; Owner: tally_owner
+-- Name: create_segment(text, numeric, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
-CREATE FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric DEFAULT NULL::numeric) RETURNS TABLE(id bigint, slug text, auto_percent numeric, created_at timestamp with time zone, auto_members bigint)
+CREATE FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric DEFAULT NULL::numeric, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, slug text, auto_percent numeric, created_at timestamp with time zone, auto_members bigint)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.create_segment(p_slug, p_auto_percent) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
+        return;
+    end if;
     perform segments._check_slug(p_slug);
     if p_auto_percent is not null
        and (p_auto_percent not between 0 and 100 or p_auto_percent <> round(p_auto_percent, 2)) then
@@ -884,20 +1090,35 @@ begin
 end
 $$;
 
-ALTER FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric) OWNER TO tally_owner;
+ALTER FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: create_user(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
+-- Name: create_user(bigint, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
-CREATE FUNCTION segments.create_user(p_user_id bigint) RETURNS TABLE(user_id bigint, created_at timestamp with time zone, created boolean)
+CREATE FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(user_id bigint, created_at timestamp with time zone, created boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_created_at timestamptz;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.create_user' || jsonb_build_array(p_user_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.create_user(p_user_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (user_id bigint, created_at timestamptz, created boolean);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     -- ROW EXCLUSIVE on users: waits for a create_segment of an automatic segment (it
     -- holds SHARE until it commits), so this user's created_at is later than that
@@ -933,23 +1154,35 @@ begin
 end
 $$;
 
-ALTER FUNCTION segments.create_user(p_user_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: delete_segment(text); Type: FUNCTION; Schema: segments; Owner: tally_owner
+-- Name: delete_segment(text, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
-CREATE FUNCTION segments.delete_segment(p_slug text) RETURNS bigint
+CREATE FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
     v_derived bigint := 0::bigint;
     v_explicit bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.delete_segment' || jsonb_build_array(p_slug)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(segments.delete_segment(p_slug));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     perform segments._check_slug(p_slug);
     -- The row lock conflicts with the FOR SHARE that update_user_segments, create_user
     -- and delete_user take on a segment before they add to it or end its memberships, so
@@ -1001,21 +1234,33 @@ begin
 end
 $$;
 
-ALTER FUNCTION segments.delete_segment(p_slug text) OWNER TO tally_owner;
+ALTER FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: delete_user(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
+-- Name: delete_user(bigint, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
-CREATE FUNCTION segments.delete_user(p_user_id bigint) RETURNS integer
+CREATE FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_auto bigint[];
     v_now timestamptz;
     v_count integer;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.delete_user' || jsonb_build_array(p_user_id)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(segments.delete_user(p_user_id));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::integer;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
@@ -1073,7 +1318,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION segments.delete_user(p_user_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: expire_memberships(timestamp with time zone, integer); Type: FUNCTION; Schema: segments; Owner: tally_owner
@@ -1162,15 +1407,16 @@ $$;
 ALTER FUNCTION segments.export_history(p_year integer, p_month integer, p_user_id bigint) OWNER TO tally_owner;
 
 --
--- Name: update_user_segments(bigint, text[], text[], timestamp with time zone[], interval[]); Type: FUNCTION; Schema: segments; Owner: tally_owner
+-- Name: update_user_segments(bigint, text[], text[], timestamp with time zone[], interval[], text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
-CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[] DEFAULT '{}'::text[], p_remove_slugs text[] DEFAULT '{}'::text[], p_add_expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_add_ttls interval[] DEFAULT NULL::interval[]) RETURNS TABLE(operation text, slug text, expires_at timestamp with time zone, changed boolean)
+CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[] DEFAULT '{}'::text[], p_remove_slugs text[] DEFAULT '{}'::text[], p_add_expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_add_ttls interval[] DEFAULT NULL::interval[], p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(operation text, slug text, expires_at timestamp with time zone, changed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_add text[] := coalesce(p_add_slugs, '{}');
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
@@ -1185,6 +1431,20 @@ declare
     v_autos boolean[];
     v_created timestamptz[];
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (operation text, slug text, expires_at timestamptz, changed boolean);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
        or (p_add_ttls is not null and cardinality(p_add_ttls) <> v_n) then
@@ -1359,7 +1619,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[]) OWNER TO tally_owner;
+ALTER FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: user_segments(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
@@ -1855,15 +2115,16 @@ $$;
 ALTER FUNCTION shop.create_category(p_name text) OWNER TO tally_owner;
 
 --
--- Name: create_order(bigint, bigint, bigint[], integer[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: create_order(bigint, bigint, bigint[], integer[], text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]) RETURNS TABLE(id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
+CREATE FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
+    v_outcome jsonb;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -1872,6 +2133,20 @@ declare
         else 0 end]);
     r record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
+        return;
+    end if;
     select c.error_sqlstate, c.error_reason, c.error_message, c.error_field into r
       from shop._check_orders(array[p_user_id], array[p_delivery_address_id], v_lines,
                               p_product_ids, p_quantities) c
@@ -1888,18 +2163,23 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]) OWNER TO tally_owner;
+ALTER FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: create_orders(bigint[], bigint[], integer[], bigint[], integer[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: create_orders(bigint[], bigint[], integer[], bigint[], integer[], text[], text[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) RETURNS TABLE(ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
+CREATE FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
+    v_first integer[];
+    v_replays jsonb[];
+    v_reasons text[];
+    v_todo integer[];
+    v_rows jsonb[];
     v_n integer := coalesce(cardinality(p_user_ids), 0);
     r record;
     v_state text;
@@ -1908,6 +2188,64 @@ declare
     v_field text;
     v_hint text;
 begin
+    if p_idempotency_keys is not null then
+        -- Keyed items: a recorded key is answered from its record, a key repeated in the
+        -- batch as its first item, a reused one with its error; the rest are done below by
+        -- this function without keys, and their outcomes recorded in this transaction.
+        if cardinality(p_idempotency_keys) is distinct from cardinality(p_user_ids)
+           or (p_idempotency_scopes is not null
+               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_user_ids)) then
+            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+                'idempotency_keys and idempotency_scopes must have one entry per item');
+        end if;
+        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
+               array_agg(b.error_reason order by b.ord)
+          into v_first, v_replays, v_reasons
+          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[i], p_delivery_address_ids[i],
+                               array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
+                                      where l.o = i order by l.k),
+                               array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
+                                      where l.o = i order by l.k))::text
+                           from generate_series(1, cardinality(p_user_ids)) i order by i)) b;
+        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
+                         where v_reasons[n] is null and v_replays[n] is null
+                           and coalesce(v_first[n], n) = n
+                         order by n);
+        select array_agg(x.r order by g.n) into v_rows
+          from generate_series(1, cardinality(v_reasons)) g (n)
+          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+                       from shop.create_orders(array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
+                       array(select p_delivery_address_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
+                       array(select array_position(v_todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
+                              where l.o = any (v_todo) order by l.k),
+                       array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
+                              where l.o = any (v_todo) order by l.k),
+                       array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
+                              where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
+        perform tally._idempotent_record(
+            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
+            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
+        return query
+        select x.*
+          from generate_series(1, cardinality(v_reasons)) g (n)
+         cross join lateral jsonb_to_record(
+                 case
+                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
+                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'this idempotency key was used with a different request',
+                         'error_field', 'idempotency_key')
+                     when v_reasons[g.n] is not null then jsonb_build_object(
+                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
+                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
+                         'error_field', 'idempotency_key')
+                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
+                 end || jsonb_build_object('ord', g.n))
+               as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
+         order by g.n;
+        return;
+    end if;
     if cardinality(p_user_ids) is distinct from cardinality(p_delivery_address_ids)
        or cardinality(p_line_orders) is distinct from cardinality(p_product_ids)
        or cardinality(p_line_orders) is distinct from cardinality(p_quantities) then
@@ -1966,19 +2304,34 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) OWNER TO tally_owner;
+ALTER FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[], p_idempotency_keys text[], p_idempotency_scopes text[]) OWNER TO tally_owner;
 
 --
--- Name: create_product(text, text, text, integer, bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: create_product(text, text, text, integer, bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
+CREATE FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_price numeric := shop._parse_price(p_price);
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_product' || jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
                                 true);
     return query
@@ -1989,19 +2342,34 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: create_user(text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: create_user(text, text, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.create_user(p_username text, p_email text, p_description text DEFAULT NULL::text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
+CREATE FUNCTION shop.create_user(p_username text, p_email text, p_description text DEFAULT NULL::text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_constraint text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_user(p_username, p_email, p_description) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')), p_description);
     return query
         insert into shop.users as u (username, email, description)
@@ -2013,7 +2381,7 @@ exception when unique_violation then
 end
 $$;
 
-ALTER FUNCTION shop.create_user(p_username text, p_email text, p_description text) OWNER TO tally_owner;
+ALTER FUNCTION shop.create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: delete_product(bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
@@ -2409,16 +2777,31 @@ $$;
 ALTER FUNCTION shop.tg_order_items__statistics() OWNER TO tally_owner;
 
 --
--- Name: update_order_status(bigint, shop.order_status); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: update_order_status(bigint, shop.order_status, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status) RETURNS TABLE(id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
+CREATE FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamp with time zone, updated_at timestamp with time zone, items jsonb)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_from shop.order_status;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.update_order_status(p_order_id, p_status) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
+        return;
+    end if;
     perform tally.check_id(p_order_id, 'order_id');
     if p_status is null then
         perform tally.raise_error('TLIA1', 'STATUS_INVALID', 'status is required', 'status');
@@ -2450,19 +2833,34 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status) OWNER TO tally_owner;
+ALTER FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: update_product(bigint, text, text, text, integer, bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: update_product(bigint, text, text, text, integer, bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.update_product(p_product_id bigint, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_price text DEFAULT NULL::text, p_stock_quantity integer DEFAULT NULL::integer, p_category_id bigint DEFAULT NULL::bigint) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
+CREATE FUNCTION shop.update_product(p_product_id bigint, p_name text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_price text DEFAULT NULL::text, p_stock_quantity integer DEFAULT NULL::integer, p_category_id bigint DEFAULT NULL::bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
+    v_outcome jsonb;
     v_price numeric := shop._parse_price(p_price);
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform tally.check_id(p_product_id, 'product_id');
     perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
                                 false);
@@ -2484,7 +2882,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: update_user(bigint, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
@@ -2518,6 +2916,132 @@ end
 $$;
 
 ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_begin(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+declare
+    r record;
+begin
+    select * into strict r
+      from tally._idempotent_begin_batch(array[p_scope], array[p_key], array[p_request]);
+    if r.error_reason = 'IDEMPOTENCY_KEY_INVALID' then
+        perform tally.raise_error('TLIA1', r.error_reason,
+            'idempotency key must be 1 to 128 printable ASCII characters', 'idempotency_key');
+    elsif r.error_reason = 'IDEMPOTENCY_KEY_REUSED' then
+        perform tally.raise_error('TLFP1', r.error_reason,
+            'this idempotency key was used with a different request', 'idempotency_key');
+    end if;
+    return r.outcome;
+end
+$$;
+
+ALTER FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_begin_batch(text[], text[], text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) RETURNS TABLE(ord integer, first_ord integer, outcome jsonb, error_reason text)
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $_$
+declare
+    v_claimed_scopes text[];
+    v_claimed_keys text[];
+begin
+    -- Claim first, in a statement of its own: a key whose first transaction this insert
+    -- waited for is then read below by a statement that sees that transaction's commit.
+    with claimed as (
+        insert into tally.idempotency_keys as t (scope, key, request_hash)
+        select distinct on (coalesce(u.s, ''), u.k) coalesce(u.s, ''), u.k,
+               sha256(convert_to(u.req, 'UTF8'))
+          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
+         where u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+           and char_length(coalesce(u.s, '')) <= 128
+         order by coalesce(u.s, ''), u.k, u.n
+            on conflict on constraint idempotency_keys_pkey do nothing
+        returning t.scope, t.key
+    )
+    select array_agg(c.scope), array_agg(c.key) into v_claimed_scopes, v_claimed_keys
+      from claimed c;
+
+    return query
+    with item as (
+        select u.n::integer as n, coalesce(u.s, '') as s, u.k,
+               sha256(convert_to(u.req, 'UTF8')) as h,
+               u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
+                   and char_length(coalesce(u.s, '')) <= 128 as valid
+          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
+    ),
+    first as (
+        select distinct on (i.s, i.k) i.s, i.k, i.n
+          from item i
+         where i.valid
+         order by i.s, i.k, i.n
+    )
+    select i.n,
+           case when cl.key is not null and i.h = t.request_hash then f.n end,
+           case when cl.key is null and i.h = t.request_hash then t.outcome end,
+           case
+               when i.k is null then null
+               when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
+               when i.h <> t.request_hash then 'IDEMPOTENCY_KEY_REUSED'
+           end
+      from item i
+      left join first f on f.s = i.s and f.k = i.k
+      left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+      left join unnest(v_claimed_scopes, v_claimed_keys) cl (scope, key)
+             on cl.scope = i.s and cl.key = i.k
+     order by i.n;
+end
+$_$;
+
+ALTER FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) OWNER TO tally_owner;
+
+--
+-- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TABLE tally.idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    outcome jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
+    CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
+    CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
+)
+WITH (fillfactor='90');
+
+ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
+
+--
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
+--
+
+COMMENT ON TABLE tally.idempotency_keys IS 'Keys of keyed writes with their request hash and recorded outcome. Write functions only.';
+
+--
+-- Name: _idempotent_record(text[], text[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'tally', 'pg_temp'
+    BEGIN ATOMIC
+ UPDATE tally.idempotency_keys AS t SET outcome = u.outcome
+    FROM UNNEST(_idempotent_record.p_scopes, _idempotent_record.p_keys, _idempotent_record.p_outcomes) u(scope, key, outcome)
+   WHERE ((t.scope = COALESCE(u.scope, ''::text)) AND (t.key = u.key));
+END;
+
+ALTER FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) OWNER TO tally_owner;
 
 --
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -2701,6 +3225,29 @@ CREATE FUNCTION tally.last_job_success(p_job text) RETURNS timestamp with time z
 $$;
 
 ALTER FUNCTION tally.last_job_success(p_job text) OWNER TO tally_owner;
+
+--
+-- Name: purge_idempotency_keys(timestamp with time zone, interval); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval DEFAULT '24:00:00'::interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+declare
+    v_count bigint;
+begin
+    if p_at is null or p_window is null or p_window < interval '0' then
+        perform tally.raise_error('TLIA1', 'PURGE_ARGUMENT_INVALID',
+                                  'at is required and window must not be negative');
+    end if;
+    delete from tally.idempotency_keys where created_at < p_at - p_window;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+ALTER FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval) OWNER TO tally_owner;
 
 --
 -- Name: raise_error(text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3603,6 +4150,13 @@ ALTER TABLE ONLY tally.fences
     ADD CONSTRAINT fences_pkey PRIMARY KEY (name);
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
+--
+
+ALTER TABLE ONLY tally.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (scope, key);
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
 --
 
@@ -3698,6 +4252,12 @@ CREATE UNIQUE INDEX users_username_key ON shop.users USING btree (lower(username
 --
 
 CREATE UNIQUE INDEX api_keys_live_name ON tally.api_keys USING btree (name) WHERE (revoked_at IS NULL);
+
+--
+-- Name: idempotency_keys_created_at; Type: INDEX; Schema: tally; Owner: tally_owner
+--
+
+CREATE INDEX idempotency_keys_created_at ON tally.idempotency_keys USING btree (created_at);
 
 --
 -- Name: job_runs_job_scheduled_for_idx; Type: INDEX; Schema: tally; Owner: tally_owner
@@ -3875,18 +4435,18 @@ GRANT USAGE ON SCHEMA tally TO tally_app;
 GRANT USAGE ON SCHEMA tally TO tally_jobs;
 
 --
--- Name: FUNCTION cancel_booking(p_booking_id bigint); Type: ACL; Schema: booking; Owner: tally_owner
+-- Name: FUNCTION cancel_booking(p_booking_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: booking; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION booking.cancel_booking(p_booking_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION booking.cancel_booking(p_booking_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION create_event(p_name text, p_total_seats integer); Type: ACL; Schema: booking; Owner: tally_owner
+-- Name: FUNCTION create_event(p_name text, p_total_seats integer, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: booking; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION booking.create_event(p_name text, p_total_seats integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION booking.create_event(p_name text, p_total_seats integer) TO tally_app;
+REVOKE ALL ON FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION get_booking(p_booking_id bigint); Type: ACL; Schema: booking; Owner: tally_owner
@@ -3910,18 +4470,18 @@ REVOKE ALL ON FUNCTION booking.list_events(p_after_id bigint, p_page_size intege
 GRANT ALL ON FUNCTION booking.list_events(p_after_id bigint, p_page_size integer) TO tally_app;
 
 --
--- Name: FUNCTION reserve_seat(p_event_id bigint, p_user_id text); Type: ACL; Schema: booking; Owner: tally_owner
+-- Name: FUNCTION reserve_seat(p_event_id bigint, p_user_id text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: booking; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text) TO tally_app;
+REVOKE ALL ON FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION reserve_seats(p_event_ids bigint[], p_user_ids text[]); Type: ACL; Schema: booking; Owner: tally_owner
+-- Name: FUNCTION reserve_seats(p_event_ids bigint[], p_user_ids text[], p_idempotency_keys text[], p_idempotency_scopes text[]); Type: ACL; Schema: booking; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[]) TO tally_app;
+REVOKE ALL ON FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[], p_idempotency_keys text[], p_idempotency_scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[], p_idempotency_keys text[], p_idempotency_scopes text[]) TO tally_app;
 
 --
 -- Name: FUNCTION tg_bookings__count_seats(); Type: ACL; Schema: booking; Owner: tally_owner
@@ -3937,11 +4497,11 @@ REVOKE ALL ON FUNCTION booking.user_booking_stats(p_user_id text) FROM PUBLIC;
 GRANT ALL ON FUNCTION booking.user_booking_stats(p_user_id text) TO tally_app;
 
 --
--- Name: FUNCTION create_banner(p_name text); Type: ACL; Schema: clicks; Owner: tally_owner
+-- Name: FUNCTION create_banner(p_name text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: clicks; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION clicks.create_banner(p_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION clicks.create_banner(p_name text) TO tally_app;
+REVOKE ALL ON FUNCTION clicks.create_banner(p_name text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION clicks.create_banner(p_name text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION get_banner(p_banner_id bigint); Type: ACL; Schema: clicks; Owner: tally_owner
@@ -3951,11 +4511,11 @@ REVOKE ALL ON FUNCTION clicks.get_banner(p_banner_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION clicks.get_banner(p_banner_id bigint) TO tally_app;
 
 --
--- Name: FUNCTION ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]); Type: ACL; Schema: clicks; Owner: tally_owner
+-- Name: FUNCTION ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: clicks; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) TO tally_app;
+REVOKE ALL ON FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION list_banners(p_after_id bigint, p_page_size integer); Type: ACL; Schema: clicks; Owner: tally_owner
@@ -3972,18 +4532,18 @@ REVOKE ALL ON FUNCTION clicks.maintain_partitions(p_at timestamp with time zone)
 GRANT ALL ON FUNCTION clicks.maintain_partitions(p_at timestamp with time zone) TO tally_jobs;
 
 --
--- Name: FUNCTION record_click(p_banner_id bigint); Type: ACL; Schema: clicks; Owner: tally_owner
+-- Name: FUNCTION record_click(p_banner_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: clicks; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION clicks.record_click(p_banner_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION clicks.record_click(p_banner_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]); Type: ACL; Schema: clicks; Owner: tally_owner
+-- Name: FUNCTION record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[], p_idempotency_scopes text[]); Type: ACL; Schema: clicks; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[]) TO tally_app;
+REVOKE ALL ON FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[], p_idempotency_scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[], p_idempotency_scopes text[]) TO tally_app;
 
 --
 -- Name: FUNCTION stats(p_banner_id bigint, p_from timestamp with time zone, p_to timestamp with time zone); Type: ACL; Schema: clicks; Owner: tally_owner
@@ -4023,32 +4583,32 @@ REVOKE ALL ON FUNCTION segments._derived_adds(p_from timestamp with time zone, p
 REVOKE ALL ON FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) FROM PUBLIC;
 
 --
--- Name: FUNCTION create_segment(p_slug text, p_auto_percent numeric); Type: ACL; Schema: segments; Owner: tally_owner
+-- Name: FUNCTION create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric) TO tally_app;
+REVOKE ALL ON FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION create_user(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
+-- Name: FUNCTION create_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION segments.create_user(p_user_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.create_user(p_user_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION delete_segment(p_slug text); Type: ACL; Schema: segments; Owner: tally_owner
+-- Name: FUNCTION delete_segment(p_slug text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION segments.delete_segment(p_slug text) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.delete_segment(p_slug text) TO tally_app;
+REVOKE ALL ON FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION delete_user(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
+-- Name: FUNCTION delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION segments.delete_user(p_user_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.delete_user(p_user_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION expire_memberships(p_scheduled_at timestamp with time zone, p_max_users integer); Type: ACL; Schema: segments; Owner: tally_owner
@@ -4065,11 +4625,11 @@ REVOKE ALL ON FUNCTION segments.export_history(p_year integer, p_month integer, 
 GRANT ALL ON FUNCTION segments.export_history(p_year integer, p_month integer, p_user_id bigint) TO tally_app;
 
 --
--- Name: FUNCTION update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[]); Type: ACL; Schema: segments; Owner: tally_owner
+-- Name: FUNCTION update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[]) TO tally_app;
+REVOKE ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION user_segments(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
@@ -4159,32 +4719,32 @@ REVOKE ALL ON FUNCTION shop.create_category(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.create_category(p_name text) TO tally_app;
 
 --
--- Name: FUNCTION create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[]) TO tally_app;
+REVOKE ALL ON FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[], p_idempotency_keys text[], p_idempotency_scopes text[]); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]) TO tally_app;
+REVOKE ALL ON FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[], p_idempotency_keys text[], p_idempotency_scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[], p_idempotency_keys text[], p_idempotency_scopes text[]) TO tally_app;
 
 --
--- Name: FUNCTION create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.create_product(p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION create_user(p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_description text) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_description text) TO tally_app;
+REVOKE ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION delete_product(p_product_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4298,18 +4858,18 @@ GRANT ALL ON FUNCTION shop.report_summaries_after(p_after_id bigint, p_limit int
 REVOKE ALL ON FUNCTION shop.tg_order_items__statistics() FROM PUBLIC;
 
 --
--- Name: FUNCTION update_order_status(p_order_id bigint, p_status shop.order_status); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION update_order_status(p_order_id bigint, p_status shop.order_status, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status) TO tally_app;
+REVOKE ALL ON FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_status, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION update_user(p_user_id bigint, p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4317,6 +4877,24 @@ GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_de
 
 REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
+
+--
+-- Name: FUNCTION _idempotent_begin(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION authenticate_api_key(p_key text); Type: ACL; Schema: tally; Owner: tally_owner
@@ -4365,6 +4943,13 @@ GRANT ALL ON FUNCTION tally.finish_job_run(p_id bigint) TO tally_jobs;
 
 REVOKE ALL ON FUNCTION tally.last_job_success(p_job text) FROM PUBLIC;
 GRANT ALL ON FUNCTION tally.last_job_success(p_job text) TO tally_jobs;
+
+--
+-- Name: FUNCTION purge_idempotency_keys(p_at timestamp with time zone, p_window interval); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval) TO tally_jobs;
 
 --
 -- Name: FUNCTION raise_error(p_sqlstate text, p_reason text, p_message text, p_field text); Type: ACL; Schema: tally; Owner: tally_owner

@@ -23,6 +23,7 @@ from grpc.aio import AbortError
 from . import errors, metrics
 from .auth import Authenticator, Principal, required_scope
 from .cache import RedisStore
+from .idempotency import CALLER
 
 if TYPE_CHECKING:
     _Context = grpc.aio.ServicerContext[Any, Any]
@@ -227,6 +228,8 @@ class Registrar:
                 raise _malformed(request)
             if limiter is not None:
                 await limiter.check(context, principal)
+            if principal is not None:  # the scope of idempotency keys
+                CALLER.set(principal)
 
         if handler.unary_unary is not None:
             behavior = cast("_UnaryBehavior", handler.unary_unary)

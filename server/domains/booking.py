@@ -12,6 +12,7 @@ from tally.booking.v1 import booking_pb2_grpc as pb_grpc
 from ..core import convert, db, errors, paging
 from ..core.batching import Batcher
 from ..core.cache import CachedById
+from ..core.idempotency import key_and_scope
 
 if TYPE_CHECKING:
     from ..core.context import App
@@ -34,6 +35,10 @@ def _booking(row: asyncpg.Record) -> pb.Booking:
                       created_at=convert.timestamp(row["created_at"]))
 
 
+# event_id, user_id, idempotency key (or None), its scope
+Reservation = tuple[int, str, str | None, str]
+
+
 class BookingService(pb_grpc.BookingServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
@@ -43,12 +48,13 @@ class BookingService(pb_grpc.BookingServiceServicer):
             encode=lambda e: [e.name, e.total_seats, e.available_seats],
             decode=lambda event_id, v: pb.Event(id=event_id, name=v[0], total_seats=v[1],
                                                 available_seats=v[2]))
-        self.reservations: Batcher[tuple[int, str], pb.Booking] = app.batcher(
+        self.reservations: Batcher[Reservation, pb.Booking] = app.batcher(
             "booking.reserve_seats", self._reserve_batch)
 
     async def CreateEvent(self, request: pb.CreateEventRequest, context: Any) -> pb.Event:
-        row = await db.fetch_row(self.pool, "select * from booking.create_event($1, $2)",
-                                 convert.text("name", request.name), request.total_seats)
+        row = await db.fetch_row(self.pool, "select * from booking.create_event($1, $2, $3, $4)",
+                                 convert.text("name", request.name), request.total_seats,
+                                 *key_and_scope(context))
         return _event(row)
 
     async def GetEvent(self, request: pb.GetEventRequest, context: Any) -> pb.Event:
@@ -67,14 +73,18 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def ReserveSeat(self, request: pb.ReserveSeatRequest, context: Any) -> pb.Booking:
         return await self.reservations.submit(
-            (request.event_id, convert.text("user_id", request.user_id)))
+            (request.event_id, convert.text("user_id", request.user_id),
+             *key_and_scope(context)))
 
-    async def _reserve_batch(self, items: list[tuple[int, str]]
+    async def _reserve_batch(self, items: list[Reservation]
                              ) -> list[pb.Booking | errors.RpcError]:
+        keyed = any(key is not None for _, _, key, _ in items)
         try:
             rows = await self.pool.fetch(
-                "select * from booking.reserve_seats($1, $2)",
-                [event_id for event_id, _ in items], [user_id for _, user_id in items])
+                "select * from booking.reserve_seats($1, $2, $3, $4)",
+                [item[0] for item in items], [item[1] for item in items],
+                [item[2] for item in items] if keyed else None,
+                [item[3] for item in items] if keyed else None)
         except asyncpg.PostgresError as exc:
             if len(items) == 1 or errors.status_for_sqlstate(exc.sqlstate) in (
                     grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE):
@@ -106,8 +116,8 @@ class BookingService(pb_grpc.BookingServiceServicer):
 
     async def CancelBooking(self, request: pb.CancelBookingRequest, context: Any
                             ) -> pb.CancelBookingResponse:
-        event_id = await self.pool.fetchval("select booking.cancel_booking($1)",
-                                            request.booking_id)
+        event_id = await self.pool.fetchval("select booking.cancel_booking($1, $2, $3)",
+                                            request.booking_id, *key_and_scope(context))
         await self.events.invalidate([event_id])
         return pb.CancelBookingResponse()
 

@@ -13,6 +13,7 @@ from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
 from ..core import convert, db, errors, metrics, paging
 from ..core.batching import Batcher
+from ..core.idempotency import key_and_scope
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -34,12 +35,12 @@ JOBS = [
 _RECORDED = pb.RecordClickResponse()
 _RECORD_SQL = (
     "select ord, error_sqlstate, error_reason, error_message, error_field"
-    " from clicks.record_clicks($1, $2, $3) where error_sqlstate is not null"
+    " from clicks.record_clicks($1, $2, $3, $4, $5) where error_sqlstate is not null"
 )
 _INGEST_SQL = (
     "select clicks.ingest_clicks($1, $2, array("
     " select timestamptz 'epoch' + s * interval '1 second' + (n / 1000) * interval '1 microsecond'"
-    " from unnest($3::bigint[], $4::integer[]) with ordinality as u (s, n, i) order by i))"
+    " from unnest($3::bigint[], $4::integer[]) with ordinality as u (s, n, i) order by i), $5, $6)"
 )
 # One row of arrays decodes much faster than 1,440 records.
 _STATS_SQL = (
@@ -57,15 +58,19 @@ def _banner(row: asyncpg.Record) -> pb.Banner:
                      created_at=convert.timestamp(row["created_at"]))
 
 
+# banner_id, the time the server received the click, idempotency key (or None), its scope
+Click = tuple[int, datetime, str | None, str]
+
+
 class ClickService(pb_grpc.ClickServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
-        self.clicks: Batcher[tuple[int, datetime], pb.RecordClickResponse] = app.batcher(
+        self.clicks: Batcher[Click, pb.RecordClickResponse] = app.batcher(
             "clicks.record_clicks", self._record_batch)
 
     async def CreateBanner(self, request: pb.CreateBannerRequest, context: Any) -> pb.Banner:
-        row = await db.fetch_row(self.pool, "select * from clicks.create_banner($1)",
-                                 convert.text("name", request.name))
+        row = await db.fetch_row(self.pool, "select * from clicks.create_banner($1, $2, $3)",
+                                 convert.text("name", request.name), *key_and_scope(context))
         return _banner(row)
 
     async def GetBanner(self, request: pb.GetBannerRequest, context: Any) -> pb.Banner:
@@ -84,14 +89,18 @@ class ClickService(pb_grpc.ClickServiceServicer):
                           ) -> pb.RecordClickResponse:
         # The click belongs to the minute the server received it, not the minute its
         # batch happens to commit in.
-        return await self.clicks.submit((request.banner_id, datetime.now(UTC)))
+        return await self.clicks.submit(
+            (request.banner_id, datetime.now(UTC), *key_and_scope(context)))
 
-    async def _record_batch(self, items: list[tuple[int, datetime]]
+    async def _record_batch(self, items: list[Click]
                             ) -> list[pb.RecordClickResponse | errors.RpcError]:
+        keyed = any(key is not None for _, _, key, _ in items)
         try:
             failed = await self.pool.fetch(
-                _RECORD_SQL, [banner_id for banner_id, _ in items], [1] * len(items),
-                [received for _, received in items])
+                _RECORD_SQL, [item[0] for item in items], [1] * len(items),
+                [item[1] for item in items],
+                [item[2] for item in items] if keyed else None,
+                [item[3] for item in items] if keyed else None)
         except Exception as exc:
             # One statement: none of this batch counted. Every caller may retry.
             log.error("clicks batch of %d not recorded: %r", len(items), exc)
@@ -126,7 +135,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
                 nanos.append(None)
         accepted = await self.pool.fetchval(
             _INGEST_SQL, [c.banner_id for c in entries], [c.count for c in entries],
-            seconds, nanos)
+            seconds, nanos, *key_and_scope(context))
         metrics.CLICKS.inc(accepted)
         return pb.RecordClicksResponse(accepted=accepted)
 

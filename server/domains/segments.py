@@ -13,6 +13,7 @@ from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
 from ..core import convert, db, errors
+from ..core.idempotency import key_and_scope
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -59,22 +60,25 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any
                          ) -> pb.CreateUserResponse:
-        row = await db.fetch_row(self.pool, "select * from segments.create_user($1)",
-                                 request.user_id)
+        row = await db.fetch_row(self.pool, "select * from segments.create_user($1, $2, $3)",
+                                 request.user_id, *key_and_scope(context))
         return pb.CreateUserResponse(
             user=pb.User(user_id=row["user_id"], created_at=convert.timestamp(row["created_at"])),
             created=row["created"])
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
                          ) -> pb.DeleteUserResponse:
-        ended = await self.pool.fetchval("select segments.delete_user($1)", request.user_id)
+        ended = await self.pool.fetchval("select segments.delete_user($1, $2, $3)",
+                                         request.user_id, *key_and_scope(context))
         return pb.DeleteUserResponse(memberships_ended=ended)
 
     async def CreateSegment(self, request: pb.CreateSegmentRequest, context: Any
                             ) -> pb.CreateSegmentResponse:
         percent = _percent(request.auto_percent) if request.HasField("auto_percent") else None
-        row = await db.fetch_row(self.pool, "select * from segments.create_segment($1, $2)",
-                                 convert.text("slug", request.slug, "SLUG_INVALID"), percent)
+        row = await db.fetch_row(self.pool,
+                                 "select * from segments.create_segment($1, $2, $3, $4)",
+                                 convert.text("slug", request.slug, "SLUG_INVALID"), percent,
+                                 *key_and_scope(context))
         return pb.CreateSegmentResponse(
             segment=pb.Segment(id=row["id"], slug=row["slug"],
                                auto_percent=_percent_text(row["auto_percent"]),
@@ -83,21 +87,23 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def DeleteSegment(self, request: pb.DeleteSegmentRequest, context: Any
                             ) -> pb.DeleteSegmentResponse:
-        ended = await self.pool.fetchval("select segments.delete_segment($1)",
-                                         convert.text("slug", request.slug, "SLUG_INVALID"))
+        ended = await self.pool.fetchval("select segments.delete_segment($1, $2, $3)",
+                                         convert.text("slug", request.slug, "SLUG_INVALID"),
+                                         *key_and_scope(context))
         return pb.DeleteSegmentResponse(memberships_ended=ended)
 
     async def UpdateUserSegments(self, request: pb.UpdateUserSegmentsRequest, context: Any
                                  ) -> pb.UpdateUserSegmentsResponse:
         adds = request.add
         rows = await self.pool.fetch(
-            "select * from segments.update_user_segments($1, $2, $3, $4, $5)",
+            "select * from segments.update_user_segments($1, $2, $3, $4, $5, $6, $7)",
             request.user_id,
             [convert.text("add", a.slug, "SLUG_INVALID") for a in adds],
             [convert.text("remove", s, "SLUG_INVALID") for s in request.remove],
             [a.expires_at.ToDatetime(tzinfo=UTC) if a.HasField("expires_at") else None
              for a in adds],
             [a.ttl.ToTimedelta() if a.HasField("ttl") else None for a in adds],
+            *key_and_scope(context),
         )
         reply = pb.UpdateUserSegmentsResponse()
         for r in rows:

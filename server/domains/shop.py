@@ -24,6 +24,7 @@ from tally.shop.v1 import shop_pb2_grpc as pb_grpc
 from ..core import convert, db, errors
 from ..core.batching import Batcher
 from ..core.cache import cached_messages
+from ..core.idempotency import key_and_scope
 from ..jobs.job import Job
 
 if TYPE_CHECKING:
@@ -142,9 +143,9 @@ class UserService(pb_grpc.UserServiceServicer):
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
-            self.pool, "select * from shop.create_user($1, $2, $3)",
+            self.pool, "select * from shop.create_user($1, $2, $3, $4, $5)",
             convert.text("username", request.username), convert.text("email", request.email),
-            convert.text("description", _opt(request, "description")))
+            convert.text("description", _opt(request, "description")), *key_and_scope(context))
         return _user(row)
 
     async def GetUser(self, request: pb.GetUserRequest, context: Any) -> pb.User:
@@ -210,11 +211,11 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def CreateProduct(self, request: pb.CreateProductRequest, context: Any) -> pb.Product:
         row = await db.fetch_row(
-            self.pool, "select * from shop.create_product($1, $2, $3, $4, $5)",
+            self.pool, "select * from shop.create_product($1, $2, $3, $4, $5, $6, $7)",
             convert.text("name", request.name),
             convert.text("description", _opt(request, "description")),
             convert.text("price", request.price),
-            request.stock_quantity, request.category_id)
+            request.stock_quantity, request.category_id, *key_and_scope(context))
         return _product(row)
 
     async def GetProduct(self, request: pb.GetProductRequest, context: Any) -> pb.Product:
@@ -237,15 +238,19 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def UpdateProduct(self, request: pb.UpdateProductRequest, context: Any
                             ) -> pb.Product:
+        key, scope = key_and_scope(context)
         row = await db.fetch_row(
-            self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6)",
+            self.pool, "select * from shop.update_product($1, $2, $3, $4, $5, $6, $7, $8)",
             request.product_id,
             convert.text("name", _opt(request, "name")),
             convert.text("description", _opt(request, "description")),
             convert.text("price", _opt(request, "price")), _opt(request, "stock_quantity"),
-            _opt(request, "category_id"))
+            _opt(request, "category_id"), key, scope)
         product = _product(row)
-        await self.products.replace(product.id, product)
+        if key is None:
+            await self.products.replace(product.id, product)
+        else:  # the answer may be a replay, older than what has committed since
+            await self.products.invalidate([product.id])
         return product
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any
@@ -255,7 +260,8 @@ class ProductService(pb_grpc.ProductServiceServicer):
         return pb.DeleteProductResponse()
 
 
-OrderLines = tuple[int, int, list[tuple[int, int]]]  # user_id, address_id, [(product, qty)]
+# user_id, address_id, [(product, qty)], idempotency key (or None), its scope
+Placement = tuple[int, int, list[tuple[int, int]], str | None, str]
 
 
 class OrderService(pb_grpc.OrderServiceServicer):
@@ -263,24 +269,26 @@ class OrderService(pb_grpc.OrderServiceServicer):
         self.pool = app.pool
         self.redis = app.redis
         # Group commit: concurrent CreateOrder calls go to shop.create_orders together.
-        self.placements: Batcher[OrderLines, pb.Order] = app.batcher(
+        self.placements: Batcher[Placement, pb.Order] = app.batcher(
             "shop.create_orders", self._create_batch, max_size=MAX_ORDER_BATCH)
 
     async def CreateOrder(self, request: pb.CreateOrderRequest, context: Any) -> pb.Order:
         return await self.placements.submit(
             (request.user_id, request.delivery_address_id,
-             [(i.product_id, i.quantity) for i in request.items]))
+             [(i.product_id, i.quantity) for i in request.items], *key_and_scope(context)))
 
-    async def _create_batch(self, batch: list[OrderLines]) -> list[pb.Order | errors.RpcError]:
+    async def _create_batch(self, batch: list[Placement]) -> list[pb.Order | errors.RpcError]:
         line_orders, product_ids, quantities = [], [], []
-        for n, (_, _, lines) in enumerate(batch, start=1):
+        keyed = any(b[3] is not None for b in batch)
+        for n, (_, _, lines, _, _) in enumerate(batch, start=1):
             for product_id, quantity in lines:
                 line_orders.append(n)
                 product_ids.append(product_id)
                 quantities.append(quantity)
         rows = await self.pool.fetch(
-            "select * from shop.create_orders($1, $2, $3, $4, $5)",
-            [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities)
+            "select * from shop.create_orders($1, $2, $3, $4, $5, $6, $7)",
+            [b[0] for b in batch], [b[1] for b in batch], line_orders, product_ids, quantities,
+            [b[3] for b in batch] if keyed else None, [b[4] for b in batch] if keyed else None)
         results = [errors.outcome(r, _order) for r in rows]
         changed = {i.product_id for order in results if isinstance(order, pb.Order)
                    for i in order.items}
@@ -302,9 +310,11 @@ class OrderService(pb_grpc.OrderServiceServicer):
 
     async def UpdateOrderStatus(self, request: pb.UpdateOrderStatusRequest, context: Any
                                 ) -> pb.Order:
-        row = await db.fetch_row(self.pool, "select * from shop.update_order_status($1, $2)",
+        row = await db.fetch_row(self.pool,
+                                 "select * from shop.update_order_status($1, $2, $3, $4)",
                                  request.order_id,
-                                 _status_name(request.status, required=True))
+                                 _status_name(request.status, required=True),
+                                 *key_and_scope(context))
         order = _order(row)
         if order.status == pb.ORDER_STATUS_CANCELLED:  # the stock came back
             await self.redis.invalidate([product_key(i.product_id) for i in order.items])

@@ -1,15 +1,29 @@
 -- cancel_booking(booking_id): delete the booking; its seat is free again (the trigger
 -- gives it back to the event). Returns the event's id.
 -- TLNF1 BOOKING_NOT_FOUND, TLIA1 BOOKING_ID_INVALID.
-create function booking.cancel_booking(p_booking_id bigint)
+create function booking.cancel_booking(p_booking_id bigint,
+                                       p_idempotency_key text default null,
+                                       p_idempotency_scope text default '')
 returns bigint
 language plpgsql
 security definer
 set search_path = booking, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_event_id bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(booking.cancel_booking(p_booking_id));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;
     if v_event_id is null then
@@ -19,4 +33,4 @@ begin
 end
 $fn$;
 
-grant execute on function booking.cancel_booking(bigint) to tally_app;
+grant execute on function booking.cancel_booking(bigint, text, text) to tally_app;

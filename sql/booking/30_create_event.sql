@@ -1,12 +1,30 @@
 -- create_event(name, total_seats): a new event with every seat free.
 -- TLIA1 NAME_INVALID (1-200 characters), TLIA1 TOTAL_SEATS_INVALID (>= 0).
-create function booking.create_event(p_name text, p_total_seats integer)
+create function booking.create_event(p_name text, p_total_seats integer,
+                                     p_idempotency_key text default null,
+                                     p_idempotency_scope text default '')
 returns table (id bigint, name text, total_seats integer, available_seats integer)
 language plpgsql
 security definer
 set search_path = booking, pg_temp
 as $fn$
+declare
+    v_outcome jsonb;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from booking.create_event(p_name, p_total_seats) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, total_seats integer, available_seats integer);
+        return;
+    end if;
     if p_name is null or char_length(p_name) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
     end if;
@@ -20,4 +38,4 @@ begin
 end
 $fn$;
 
-grant execute on function booking.create_event(text, integer) to tally_app;
+grant execute on function booking.create_event(text, integer, text, text) to tally_app;

@@ -1,11 +1,29 @@
 -- create_banner(name): a new banner. TLIA1 NAME_INVALID (1-200 characters).
-create function clicks.create_banner(p_name text)
+create function clicks.create_banner(p_name text,
+                                     p_idempotency_key text default null,
+                                     p_idempotency_scope text default '')
 returns table (id bigint, name text, created_at timestamptz)
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
 as $fn$
+declare
+    v_outcome jsonb;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.create_banner' || jsonb_build_array(p_name)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from clicks.create_banner(p_name) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, created_at timestamptz);
+        return;
+    end if;
     if p_name is null or char_length(p_name) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 200 characters', 'name');
     end if;
@@ -16,4 +34,4 @@ begin
 end
 $fn$;
 
-grant execute on function clicks.create_banner(text) to tally_app;
+grant execute on function clicks.create_banner(text, text, text) to tally_app;

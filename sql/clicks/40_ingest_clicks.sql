@@ -8,15 +8,29 @@
 --   TLNF1 BANNER_NOT_FOUND.
 -- Returns the number of clicks accepted (the sum of counts).
 create function clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[],
-                                     p_occurred_ats timestamptz[])
+                                     p_occurred_ats timestamptz[],
+                                     p_idempotency_key text default null,
+                                     p_idempotency_scope text default '')
 returns bigint
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     bad record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',
                                   'at most 10000 entries per call', 'clicks');
@@ -40,4 +54,4 @@ begin
 end
 $fn$;
 
-grant execute on function clicks.ingest_clicks(bigint[], integer[], timestamptz[]) to tally_app;
+grant execute on function clicks.ingest_clicks(bigint[], integer[], timestamptz[], text, text) to tally_app;

@@ -8,7 +8,9 @@
 -- TLIA1 SLUG_INVALID, TLIA1 AUTO_PERCENT_INVALID, TLAE1 SLUG_TAKEN.
 --   select * from segments.create_segment('AVITO_VOICE_MESSAGES');
 --   select * from segments.create_segment('AVITO_DISCOUNT_30', 25.5);
-create function segments.create_segment(p_slug text, p_auto_percent numeric default null)
+create function segments.create_segment(p_slug text, p_auto_percent numeric default null,
+                                        p_idempotency_key text default null,
+                                        p_idempotency_scope text default '')
 returns table (id bigint, slug text, auto_percent numeric, created_at timestamptz,
                auto_members bigint)
 language plpgsql
@@ -17,10 +19,25 @@ set search_path = segments, pg_temp
 as $fn$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.create_segment(p_slug, p_auto_percent) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
+        return;
+    end if;
     perform segments._check_slug(p_slug);
     if p_auto_percent is not null
        and (p_auto_percent not between 0 and 100 or p_auto_percent <> round(p_auto_percent, 2)) then
@@ -59,4 +76,4 @@ begin
 end
 $fn$;
 
-grant execute on function segments.create_segment(text, numeric) to tally_app;
+grant execute on function segments.create_segment(text, numeric, text, text) to tally_app;

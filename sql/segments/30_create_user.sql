@@ -4,7 +4,9 @@
 -- created_at; this writes the history 'add' row of each.
 -- TLIA1 USER_ID_INVALID.
 --   select * from segments.create_user(42);
-create function segments.create_user(p_user_id bigint)
+create function segments.create_user(p_user_id bigint,
+                                     p_idempotency_key text default null,
+                                     p_idempotency_scope text default '')
 returns table (user_id bigint, created_at timestamptz, created boolean)
 language plpgsql
 security definer
@@ -12,8 +14,23 @@ set search_path = segments, pg_temp
 as $fn$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_created_at timestamptz;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.create_user' || jsonb_build_array(p_user_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.create_user(p_user_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (user_id bigint, created_at timestamptz, created boolean);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     -- ROW EXCLUSIVE on users: waits for a create_segment of an automatic segment (it
     -- holds SHARE until it commits), so this user's created_at is later than that
@@ -49,4 +66,4 @@ begin
 end
 $fn$;
 
-grant execute on function segments.create_user(bigint) to tally_app;
+grant execute on function segments.create_user(bigint, text, text) to tally_app;

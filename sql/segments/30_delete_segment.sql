@@ -4,19 +4,33 @@
 -- Returns how many memberships ended.
 -- TLNF1 SEGMENT_NOT_FOUND, TLIA1 SLUG_INVALID.
 --   select segments.delete_segment('AVITO_VOICE_MESSAGES');
-create function segments.delete_segment(p_slug text)
+create function segments.delete_segment(p_slug text,
+                                        p_idempotency_key text default null,
+                                        p_idempotency_scope text default '')
 returns bigint
 language plpgsql
 security definer
 set search_path = segments, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
     v_derived bigint := 0::bigint;
     v_explicit bigint;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.delete_segment' || jsonb_build_array(p_slug)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(segments.delete_segment(p_slug));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::bigint;
+    end if;
     perform segments._check_slug(p_slug);
     -- The row lock conflicts with the FOR SHARE that update_user_segments, create_user
     -- and delete_user take on a segment before they add to it or end its memberships, so
@@ -68,4 +82,4 @@ begin
 end
 $fn$;
 
-grant execute on function segments.delete_segment(text) to tally_app;
+grant execute on function segments.delete_segment(text, text, text) to tally_app;

@@ -7,17 +7,31 @@
 -- Returns how many memberships ended (expired ones not yet swept included).
 -- TLNF1 USER_NOT_FOUND, TLIA1 USER_ID_INVALID.
 --   select segments.delete_user(42);
-create function segments.delete_user(p_user_id bigint)
+create function segments.delete_user(p_user_id bigint,
+                                     p_idempotency_key text default null,
+                                     p_idempotency_scope text default '')
 returns integer
 language plpgsql
 security definer
 set search_path = segments, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_auto bigint[];
     v_now timestamptz;
     v_count integer;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.delete_user' || jsonb_build_array(p_user_id)::text);
+        if v_outcome is null then
+            v_outcome := to_jsonb(segments.delete_user(p_user_id));
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return (v_outcome #>> '{}')::integer;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null
@@ -75,4 +89,4 @@ begin
 end
 $fn$;
 
-grant execute on function segments.delete_user(bigint) to tally_app;
+grant execute on function segments.delete_user(bigint, text, text) to tally_app;

@@ -34,7 +34,9 @@ create function segments.update_user_segments(
     p_add_slugs text[] default '{}',
     p_remove_slugs text[] default '{}',
     p_add_expires_at timestamptz[] default null,
-    p_add_ttls interval[] default null)
+    p_add_ttls interval[] default null,
+    p_idempotency_key text default null,
+    p_idempotency_scope text default '')
 returns table (operation text, slug text, expires_at timestamptz, changed boolean)
 language plpgsql
 security definer
@@ -42,6 +44,7 @@ set search_path = segments, pg_temp
 as $fn$
 #variable_conflict use_column
 declare
+    v_outcome jsonb;
     v_add text[] := coalesce(p_add_slugs, '{}');
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
@@ -56,6 +59,20 @@ declare
     v_autos boolean[];
     v_created timestamptz[];
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (operation text, slug text, expires_at timestamptz, changed boolean);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     if (p_add_expires_at is not null and cardinality(p_add_expires_at) <> v_n)
        or (p_add_ttls is not null and cardinality(p_add_ttls) <> v_n) then
@@ -230,5 +247,5 @@ begin
 end
 $fn$;
 
-grant execute on function segments.update_user_segments(bigint, text[], text[], timestamptz[], interval[])
+grant execute on function segments.update_user_segments(bigint, text[], text[], timestamptz[], interval[], text, text)
     to tally_app;

@@ -11,7 +11,9 @@
 -- shop._check_orders (the order itself), shop._take_stock (stock never goes negative:
 -- products locked in id order, one conditional UPDATE) and shop._place_orders.
 create function shop.create_order(p_user_id bigint, p_delivery_address_id bigint,
-                                  p_product_ids bigint[], p_quantities integer[])
+                                  p_product_ids bigint[], p_quantities integer[],
+                                  p_idempotency_key text default null,
+                                  p_idempotency_scope text default '')
 returns table (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status,
                total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb)
 language plpgsql
@@ -22,6 +24,7 @@ set search_path = shop, pg_temp
 set plan_cache_mode = force_generic_plan
 as $fn$
 declare
+    v_outcome jsonb;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -30,6 +33,20 @@ declare
         else 0 end]);
     r record;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
+        return;
+    end if;
     select c.error_sqlstate, c.error_reason, c.error_message, c.error_field into r
       from shop._check_orders(array[p_user_id], array[p_delivery_address_id], v_lines,
                               p_product_ids, p_quantities) c
@@ -46,4 +63,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.create_order(bigint, bigint, bigint[], integer[]) to tally_app;
+grant execute on function shop.create_order(bigint, bigint, bigint[], integer[], text, text) to tally_app;

@@ -3,7 +3,9 @@
 -- TLIA1 NAME_INVALID, DESCRIPTION_INVALID, PRICE_INVALID, STOCK_QUANTITY_INVALID,
 -- CATEGORY_ID_INVALID; TLNF1 CATEGORY_NOT_FOUND.
 create function shop.create_product(p_name text, p_description text, p_price text,
-                                    p_stock_quantity integer, p_category_id bigint)
+                                    p_stock_quantity integer, p_category_id bigint,
+                                    p_idempotency_key text default null,
+                                    p_idempotency_scope text default '')
 returns table (id bigint, name text, description text, price numeric, stock_quantity integer,
                category_id bigint, created_at timestamptz, updated_at timestamptz)
 language plpgsql
@@ -11,8 +13,23 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_price numeric := shop._parse_price(p_price);
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_product' || jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
                                 true);
     return query
@@ -23,4 +40,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.create_product(text, text, text, integer, bigint) to tally_app;
+grant execute on function shop.create_product(text, text, text, integer, bigint, text, text) to tally_app;

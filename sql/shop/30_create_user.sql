@@ -2,7 +2,9 @@
 -- usernames are unique regardless of case.
 -- TLIA1 USERNAME_INVALID (3-50 of A-Z a-z 0-9 _ . -), EMAIL_INVALID, DESCRIPTION_INVALID
 -- (at most 1000 characters); TLAE1 USERNAME_TAKEN, EMAIL_TAKEN.
-create function shop.create_user(p_username text, p_email text, p_description text default null)
+create function shop.create_user(p_username text, p_email text, p_description text default null,
+                                 p_idempotency_key text default null,
+                                 p_idempotency_scope text default '')
 returns table (id bigint, username text, email text, description text,
                created_at timestamptz, updated_at timestamptz)
 language plpgsql
@@ -10,8 +12,23 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_constraint text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.create_user(p_username, p_email, p_description) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')), p_description);
     return query
         insert into shop.users as u (username, email, description)
@@ -23,4 +40,4 @@ exception when unique_violation then
 end
 $fn$;
 
-grant execute on function shop.create_user(text, text, text) to tally_app;
+grant execute on function shop.create_user(text, text, text, text, text) to tally_app;

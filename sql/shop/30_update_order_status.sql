@@ -4,7 +4,9 @@
 -- transaction. Sales statistics count placed orders: a cancellation leaves them as they are.
 -- TLFP1 BAD_TRANSITION (any other move, including to the same status), TLNF1
 -- ORDER_NOT_FOUND, TLIA1 ORDER_ID_INVALID, STATUS_INVALID (null).
-create function shop.update_order_status(p_order_id bigint, p_status shop.order_status)
+create function shop.update_order_status(p_order_id bigint, p_status shop.order_status,
+                                         p_idempotency_key text default null,
+                                         p_idempotency_scope text default '')
 returns table (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status,
                total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb)
 language plpgsql
@@ -12,8 +14,23 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_from shop.order_status;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.update_order_status(p_order_id, p_status) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
+        return;
+    end if;
     perform tally.check_id(p_order_id, 'order_id');
     if p_status is null then
         perform tally.raise_error('TLIA1', 'STATUS_INVALID', 'status is required', 'status');
@@ -45,4 +62,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.update_order_status(bigint, shop.order_status) to tally_app;
+grant execute on function shop.update_order_status(bigint, shop.order_status, text, text) to tally_app;

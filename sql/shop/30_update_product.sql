@@ -6,7 +6,9 @@
 create function shop.update_product(p_product_id bigint, p_name text default null,
                                     p_description text default null, p_price text default null,
                                     p_stock_quantity integer default null,
-                                    p_category_id bigint default null)
+                                    p_category_id bigint default null,
+                                    p_idempotency_key text default null,
+                                    p_idempotency_scope text default '')
 returns table (id bigint, name text, description text, price numeric, stock_quantity integer,
                category_id bigint, created_at timestamptz, updated_at timestamptz)
 language plpgsql
@@ -14,8 +16,23 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
+    v_outcome jsonb;
     v_price numeric := shop._parse_price(p_price);
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
+        if v_outcome is null then
+            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
+              from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
+            perform tally._idempotent_record(array[p_idempotency_scope],
+                                             array[p_idempotency_key], array[v_outcome]);
+        end if;
+        return query select * from jsonb_to_recordset(v_outcome)
+            as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform tally.check_id(p_product_id, 'product_id');
     perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
                                 false);
@@ -37,4 +54,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.update_product(bigint, text, text, text, integer, bigint) to tally_app;
+grant execute on function shop.update_product(bigint, text, text, text, integer, bigint, text, text) to tally_app;

@@ -175,6 +175,7 @@ class Varying:
     counter: bool = False
     modulo: int = 0
     start: int = 0  # moved on by each run, so runs continue where the last one ended
+    key_header: str | None = None  # set: call i also sends this header = "<tag>-<i>"
 
 
 def grpcload(addr: str, path: str, varying: Varying, *, requests: int,
@@ -192,7 +193,9 @@ def grpcload(addr: str, path: str, varying: Varying, *, requests: int,
         varying.start += requests
         cpu = _children_cpu()
         began = time.perf_counter()
-        done = subprocess.run(args, capture_output=True, text=True)
+        env = {**os.environ, **({"GRPCLOAD_KEY_HEADER": varying.key_header}
+                                if varying.key_header else {})}
+        done = subprocess.run(args, capture_output=True, text=True, env=env)
         cores = (_children_cpu() - cpu) / (time.perf_counter() - began)
         if done.returncode != 0:
             raise RuntimeError(f"grpcload failed ({done.returncode}):\n{done.stdout}\n"

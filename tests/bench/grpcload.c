@@ -17,6 +17,8 @@
  *             0: closed loop
  *   LOG       file for "start_us<TAB>grpc-status<TAB>micros" per call, or "-" for none
  *   PREFIX    hex bytes
+ * Environment: GRPCLOAD_KEY_HEADER=name also sends, on call i, the header `name` with the
+ * value "<TAG>-<i>" (a distinct idempotency key per call).
  * Prints: "calls N ok K not_ok M seconds S" (grpc-status read from each call's trailers).
  */
 #define _GNU_SOURCE /* ppoll */
@@ -48,6 +50,7 @@ typedef struct {
     size_t len, sent;
     double due;      /* seconds, monotonic: when the call was (to be) sent */
     int grpc_status; /* -1 until the trailers say */
+    char key[64];    /* the GRPCLOAD_KEY_HEADER value, kept until the call ends */
 } call_t;
 
 static conn_t *conns;
@@ -55,7 +58,7 @@ static int n_conns, streams_per_conn;
 static long total, submitted, finished, ok_count, not_ok_count;
 static double rate;
 static FILE *log_file;
-static const char *path, *authority, *tag;
+static const char *path, *authority, *tag, *key_header;
 static int field_number, field_is_string;
 static unsigned long long start_value, modulo;
 static uint8_t **prefixes;
@@ -179,9 +182,18 @@ static void submit(conn_t *c, double due) {
                   NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE}
         NV(":method", "POST"), NV(":scheme", "http"), NV(":authority", authority),
         NV(":path", path), NV("content-type", "application/grpc"), NV("te", "trailers"),
+        NV("", ""),
     };
+    size_t n_headers = 6;
+    if (key_header) {
+        int n = snprintf(call->key, sizeof call->key, "%s-%ld", tag, i);
+        headers[6] = (nghttp2_nv){(uint8_t *)key_header, (uint8_t *)call->key,
+                                  strlen(key_header), (size_t)n,
+                                  NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE};
+        n_headers = 7;
+    }
     nghttp2_data_provider provider = {.source.ptr = call, .read_callback = read_body};
-    if (nghttp2_submit_request(c->session, NULL, headers, 6, &provider, call) < 0) {
+    if (nghttp2_submit_request(c->session, NULL, headers, n_headers, &provider, call) < 0) {
         fprintf(stderr, "submit failed\n");
         exit(2);
     }
@@ -222,6 +234,7 @@ int main(int argc, char **argv) {
     rate = atof(argv[7]);
     log_file = strcmp(argv[8], "-") ? fopen(argv[8], "w") : NULL;
     if (strcmp(argv[8], "-") && !log_file) die("log");
+    key_header = getenv("GRPCLOAD_KEY_HEADER");
     field_number = atoi(argv[9]);
     field_is_string = strcmp(argv[10], "s") == 0;
     tag = argv[11];

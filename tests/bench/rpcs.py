@@ -22,7 +22,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -62,6 +62,7 @@ class Spec:
     state: State | None = None  # a write's rows, read before and after
     # (state before, state after, OK calls) -> (exact?, what was compared)
     exact: Callable[[tuple[int, ...], tuple[int, ...], int], tuple[bool, str]] | None = None
+    label: str = ""  # how its rows are named, when not by `rpc` alone (--keys)
 
     @property
     def driver(self) -> str:
@@ -236,6 +237,44 @@ def setup(url: str, users: int) -> list[Spec]:
     ]
 
 
+KEYED_RPCS = ("ClickService.RecordClick", "OrderService.CreateOrder")
+KEY_HEADER = "idempotency-key"
+KEYED_RATIO = 0.8  # target: with a key on every call, at least this share of the throughput
+UNKNOWN_FIELD = 15  # grpcload's per-call field: not in either request, so parsers skip it
+
+
+def keyed_pairs(specs: list[Spec]) -> list[Spec]:
+    """RecordClick and CreateOrder, each twice through grpcload, the same request bytes
+    (plus a skipped unknown field that differs per call): without a key, then with
+    `idempotency-key: <tag>-<i>`, a different key on every call (a fixed key would be a
+    replay, not a write)."""
+    pairs = []
+    for spec in specs:
+        if spec.rpc in KEYED_RPCS:
+            for header, label in ((None, "no key"), (KEY_HEADER, "key")):
+                pairs.append(replace(
+                    spec, body=b"", label=f"{spec.rpc} [{label}]",
+                    varying=drivers.Varying([spec.body], field=UNKNOWN_FIELD,
+                                            key_header=header)))
+    return pairs
+
+
+def keyed_ratios(rows: list[Row]) -> str:
+    """Calls/s with a key over calls/s without, per RPC and load."""
+    rate = {(r.rpc, r.load): r.run.rate for r in rows}
+    out = ["| RPC | load | no key calls/s | key calls/s | key / no key | target |",
+           "|---|---|---|---|---|---|"]
+    for rpc in KEYED_RPCS:
+        for (label, load), without in rate.items():
+            if label != f"{rpc} [no key]":
+                continue
+            with_key = rate.get((f"{rpc} [key]", load), 0.0)
+            ratio = with_key / without if without else 0.0
+            out.append(f"| {rpc} | {load} | {without:,.0f} | {with_key:,.0f} | {ratio:.2f}"
+                       f" | >= {KEYED_RATIO}x: {'met' if ratio >= KEYED_RATIO else 'missed'} |")
+    return "\n".join(out)
+
+
 def rpc_counts(metrics_addr: str) -> dict[tuple[str, str], int]:
     """tally_rpcs_total by (method, code), summed over the server's workers."""
     counts: dict[tuple[str, str], int] = {}
@@ -333,7 +372,8 @@ class Bench:
                 codes["(grpcload saw not OK)"] = run.failed
         ok = codes.pop("OK", 0)
         load = (f"{streams} streams" if rate is None else f"open {rate:,}/s")
-        return Row(rpc, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
+        label = (spec.label or rpc) if spec else rpc
+        return Row(label, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
 
     def closed_and_open(self, spec: Spec | None, driver: str) -> list[Row]:
         rows = [self.measure(spec, s, None, driver) for s in self.args.streams]
@@ -412,6 +452,9 @@ def run(argv: list[str]) -> None:
                         help="closed-loop concurrency levels (streams in flight)")
     parser.add_argument("--rate", type=int, default=2000, help="open-loop calls per second")
     parser.add_argument("--users", type=int, default=100_000, help="segments users")
+    parser.add_argument("--keys", action="store_true",
+                        help="RecordClick and CreateOrder through grpcload, each without"
+                             " and with a distinct idempotency key on every call")
     args, ignored = parser.parse_known_args(argv)
     if ignored:
         print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")
@@ -429,6 +472,8 @@ def run(argv: list[str]) -> None:
             raise SystemExit(f"unknown RPC {', '.join(sorted(unknown))}; known: "
                              + ", ".join(s.rpc.split(".")[1] for s in specs))
         specs = [s for s in specs if s.rpc in wanted or s.rpc.split(".")[1] in wanted]
+    if args.keys:
+        specs = keyed_pairs(specs)
     print(f"setup: {os.cpu_count()} cores shared by the generator, the server (--workers"
           f" {args.workers}, rate limit off, jobs off), PostgreSQL and Redis; load average"
           f" {os.getloadavg()[0]:.1f}; data loaded in {time.perf_counter() - began:.0f} s;"
@@ -437,7 +482,7 @@ def run(argv: list[str]) -> None:
           f" connection), open loop at {args.rate:,} calls/s over {OPEN_LOOP_CONNECTIONS}"
           f" connections")
     for spec in specs:
-        print(f"  {spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
+        print(f"  {spec.label or spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
 
     server = ServerProcess(url, workers=args.workers, JOBS="false").start()
     rows: list[Row] = []
@@ -461,7 +506,7 @@ def run(argv: list[str]) -> None:
 
         measure_noop("start")
         for spec in specs:
-            print(f"\n{spec.rpc} ({spec.driver}):", flush=True)
+            print(f"\n{spec.label or spec.rpc} ({spec.driver}):", flush=True)
             with psycopg.connect(url, autocommit=True) as conn:
                 state = spec.state(conn) if spec.state else ()
             before = rpc_counts(server.metrics_addr)
@@ -487,3 +532,5 @@ def run(argv: list[str]) -> None:
               + " (start, end); the mean is the reference")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}\n")
     print(table(rows, args.rate))
+    if args.keys:
+        print("\n" + keyed_ratios(rows))

@@ -140,7 +140,7 @@ def check_functions(conn: psycopg.Connection) -> tuple[list[str], list[Finding]]
 def test_plpgsql_check_reports_only_accepted_findings(admin_db: psycopg.Connection) -> None:
     checked, findings = check_functions(admin_db)
     # The check must have had something to check: the API functions and the triggers.
-    assert "booking.reserve_seats(bigint[],text[])" in checked
+    assert "booking.reserve_seats(bigint[],text[],text[],text[])" in checked
     assert "booking.tg_bookings__count_seats() on booking.bookings" in checked
     assert len(checked) >= 50, checked
 

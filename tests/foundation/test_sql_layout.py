@@ -36,7 +36,9 @@ SHARED_HELPERS = {("tally", "raise_error"), ("tally", "check_id"), ("tally", "ra
 # tally's own API serves every role by its duty: the job runner (job runs, fencing), the
 # operators (API keys), the server (authenticating a key)
 TALLY_ROLES = {"tally_jobs", "tally_operator", "tally_app"}
-JOB_STATEMENTS = "\n".join(p.read_text() for p in (ROOT / "server" / "domains").glob("*.py"))
+# Jobs are declared by the domains, and the shared schema's by server/jobs/shared.py.
+JOB_STATEMENTS = "\n".join(p.read_text() for p in [*(ROOT / "server" / "domains").glob("*.py"),
+                                                    ROOT / "server" / "jobs" / "shared.py"])
 
 
 def api_functions(schema: str) -> set[str]:

@@ -2,7 +2,7 @@
 -- owns (a new function cannot silently widen a role), and what tally_app, the role psql
 -- users are given, is refused: each attack on the jobs' bookkeeping fails with 42501.
 begin;
-select plan(23);
+select plan(27);
 
 create temp table executable on commit drop as
 select r.role, format('%s.%s', n.nspname, p.proname) as fn
@@ -17,7 +17,8 @@ select set_eq($$select fn from executable where role = 'tally_jobs'$$,
     array['tally.check_fence', 'tally.begin_job_run', 'tally.finish_job_run',
           'tally.record_failed_job_run', 'tally.last_job_success',
           'clicks.maintain_partitions', 'segments.expire_memberships',
-          'shop.generate_daily_reports', 'shop.fold_statistics'],
+          'shop.generate_daily_reports', 'shop.fold_statistics',
+          'tally.purge_idempotency_keys'],
     'tally_jobs executes exactly the job and maintenance functions');
 select set_eq($$select fn from executable where role = 'tally_operator'$$,
               $$select fn from executable where role = 'tally_jobs'
@@ -72,6 +73,15 @@ select throws_ok($$select tally.create_api_key('mine', array['*'])$$, '42501', n
     'nor mint itself an API key');
 select throws_ok($$select id from tally.api_keys$$, '42501', null,
     'nor read the API keys'' hashes');
+select throws_ok($$select outcome from tally.idempotency_keys$$, '42501', null,
+    'nor read the idempotency keys'' recorded outcomes');
+select throws_ok($$insert into tally.idempotency_keys (scope, key, request_hash)
+                   values ('', 'forged', sha256(''))$$, '42501', null,
+    'nor record an outcome for a key itself');
+select throws_ok($$delete from tally.idempotency_keys$$, '42501', null,
+    'nor forget keys, so that a retry would write again');
+select throws_ok($$select tally.purge_idempotency_keys(now(), interval '0')$$, '42501', null,
+    'nor run the purge of keys');
 reset role;
 
 select * from finish();

@@ -5,23 +5,25 @@ begin;
 select plan(6);
 
 select functions_are('tally', array[
+    '_idempotent_begin', '_idempotent_begin_batch', '_idempotent_record',
     'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
     'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
-    'record_failed_job_run', 'revoke_api_key', 'tg_cached_rows__announce']);
+    'purge_idempotency_keys', 'record_failed_job_run', 'revoke_api_key',
+    'tg_cached_rows__announce']);
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
              and has_function_privilege('tally_jobs', p.oid, 'EXECUTE') order by 1),
     array['begin_job_run', 'check_fence', 'finish_job_run', 'last_job_success',
-          'record_failed_job_run'],
-    'tally_jobs may execute exactly the job-run and fencing functions');
+          'purge_idempotency_keys', 'record_failed_job_run'],
+    'tally_jobs may execute exactly the job-run, fencing and key purge functions');
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
     array['authenticate_api_key'],
     'tally_app may execute none of them, only ask for an API key''s scopes');
-select tables_are('tally', array['api_keys', 'fences', 'job_runs']);
+select tables_are('tally', array['api_keys', 'fences', 'idempotency_keys', 'job_runs']);
 select views_are('tally', array['job_runs_view']);
 select ok(has_table_privilege('tally_jobs', 'tally.job_runs_view', 'SELECT')
           and not has_table_privilege('tally_jobs', 'tally.job_runs_view', 'INSERT')

@@ -1,0 +1,43 @@
+"""Idempotency keys: the metadata `idempotency-key` of a write call, and its scope.
+
+Every covered write handler asks `key_and_scope(context)` and passes both to its SQL
+function, which records the key with the write in one transaction and answers a retry
+with the recorded outcome (sql/tally/10__idempotent_begin*.sql). Keys are scoped per
+caller: the API key's id when keys are required, '' (shared) when auth is off.
+"""
+
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+
+if TYPE_CHECKING:
+    import grpc
+
+    from .auth import Principal
+
+    _Context = grpc.aio.ServicerContext[Any, Any]
+
+IDEMPOTENCY_METADATA = "idempotency-key"
+_VALID = re.compile(r"[ -~]{1,128}")
+
+# The authenticated caller of the call being served (set by rpc.py when keys are required).
+CALLER: ContextVar[Principal | None] = ContextVar("tally_caller", default=None)
+
+
+def key_and_scope(context: _Context) -> tuple[str | None, str]:
+    """The call's idempotency key (None without one) and its scope. A key that is not
+    1-128 printable ASCII characters is INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_INVALID."""
+    for name, value in context.invocation_metadata() or ():
+        if name == IDEMPOTENCY_METADATA:
+            if not isinstance(value, str) or _VALID.fullmatch(value) is None:
+                raise errors.invalid_argument(
+                    IDEMPOTENCY_METADATA,
+                    "idempotency-key must be 1 to 128 printable ASCII characters",
+                    "IDEMPOTENCY_KEY_INVALID")
+            caller = CALLER.get()
+            return value, "" if caller is None else caller.key_id
+    return None, ""
