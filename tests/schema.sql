@@ -340,6 +340,8 @@ begin
                when 'EVENT_ID_INVALID' then 'event_id'
                when 'USER_ID_INVALID' then 'user_id'
                when 'EVENT_NOT_FOUND' then 'event_id'
+               when 'ALREADY_BOOKED' then 'user_id'
+               when 'SOLD_OUT' then 'event_id'
            end
       from outcome o
       left join ins on o.reason is null and ins.event_id = o.event_id
@@ -1451,7 +1453,8 @@ begin
                case
                    when q.user_id is null or q.user_id < 1 then 'USER_ID_INVALID'
                    when q.address_id is null or q.address_id < 1 then 'ADDRESS_ID_INVALID'
-                   when coalesce(n.n, 0) not between 1 and 100 then 'ITEMS_EMPTY'
+                   when coalesce(n.n, 0) < 1 then 'ITEMS_EMPTY'
+                   when n.n > 100 then 'TOO_MANY_ITEMS'
                    when n.bad_product then 'PRODUCT_ID_INVALID'
                    when n.bad_quantity then 'QUANTITY_INVALID'
                    when n.too_large then 'QUANTITY_TOO_LARGE'
@@ -1475,6 +1478,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id must be a positive id'
                when 'ITEMS_EMPTY' then
                    'an order needs 1 to 100 items, each with a product and a quantity'
+               when 'TOO_MANY_ITEMS' then 'an order has at most 100 items'
                when 'PRODUCT_ID_INVALID' then 'product_id must be a positive id'
                when 'QUANTITY_INVALID' then 'quantity must be 1 or more'
                when 'QUANTITY_TOO_LARGE' then 'quantity is too large'
@@ -1488,6 +1492,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id'
                when 'ADDRESS_NOT_FOUND' then 'delivery_address_id'
                when 'ITEMS_EMPTY' then 'items'
+               when 'TOO_MANY_ITEMS' then 'items'
                when 'PRODUCT_ID_INVALID' then 'items.product_id'
                when 'QUANTITY_INVALID' then 'items.quantity'
                when 'QUANTITY_TOO_LARGE' then 'items.quantity'
@@ -1511,7 +1516,7 @@ begin
         perform tally.raise_error('TLIA1', 'COUNT_INVALID', 'count must be 1 to 100', 'count');
     end if;
     if p_page is null or p_page < 1 or p_page > 1000000 then
-        perform tally.raise_error('TLIA1', 'PAGE_INVALID', 'page must be 1 or more', 'page');
+        perform tally.raise_error('TLIA1', 'PAGE_INVALID', 'page must be 1 to 1000000', 'page');
     end if;
 end
 $$;
@@ -1679,12 +1684,17 @@ begin
       into v_product_ids, v_prices, v_categories
       from shop._take_stock(v_line_products, v_line_qty) t;
 
-    select array_agg(s.total::numeric(14,2) order by s.o)
+    select array_agg(s.total order by s.o)
       into v_totals
       from (select l.o, sum(p.price * l.q) as total
               from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
               join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
              group by l.o) s;
+
+    if exists (select 1 from unnest(v_totals) t where t >= 1e12) then
+        perform tally.raise_error('TLIA1', 'TOTAL_TOO_LARGE',
+            'an order total must be below 1000000000000.00', 'items');
+    end if;
 
     -- RETURNING's row order does not matter: the ids are matched to orders by rank.
     with drawn as (
@@ -1795,7 +1805,7 @@ begin
                  group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
+        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK', column = 'items',
             message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
                                                   from jsonb_array_elements(v_short) e),
             hint = jsonb_build_object('precondition_failure', v_short)::text;
