@@ -198,6 +198,7 @@ async def test_too_many_items(shop):
         user_id=user.id, delivery_address_id=address.id, items=[item(product.id, 1)] * 101)),
         INVALID, "TOO_MANY_ITEMS")
     assert field_of(err) == "items"
+    assert status_details(err)["ErrorInfo"].metadata["limit"] == "100"
 
 
 async def test_insufficient_stock_and_already_booked_name_a_field(shop, booking):
