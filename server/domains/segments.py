@@ -134,7 +134,10 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
         async def produce() -> None:
             try:
-                async with self.pool.acquire() as conn:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    # The pool's statement timeout is for calls that answer at once; a
+                    # COPY goes at the client's pace, and its deadline is the limit.
+                    await conn.execute("set local statement_timeout = 0")
                     await conn.copy_from_query(EXPORT_SQL, year, month, user_id, output=sink,
                                                format="csv", delimiter=";", header=True,
                                                timeout=EXPORT_TIMEOUT_SECONDS)
