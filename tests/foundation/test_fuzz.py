@@ -23,6 +23,7 @@ import base64
 import collections
 import os
 import random
+import re
 
 import grpc
 import psycopg
@@ -36,7 +37,14 @@ from tally.shop.v1 import shop_pb2
 
 from server.app import RPC_ACCESS
 from server.core import convert, limits
-from tests.support import ServerProcess, recreate_database, scratch_database_url, server_errors
+from tests.support import (
+    ROOT,
+    ServerProcess,
+    recreate_database,
+    scratch_database_url,
+    server_errors,
+    status_details,
+)
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261130"))
 ROUNDS = int(os.environ.get("FUZZ_ROUNDS", "60"))
@@ -269,6 +277,7 @@ async def _call(channel, method, body, tally) -> None:
             code = grpc.StatusCode.OK
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
+            _reason(exc, method, tally)
     else:
         call = channel.unary_unary(_path(method), request_serializer=serialize,
                                    response_deserializer=lambda b: b)
@@ -277,6 +286,7 @@ async def _call(channel, method, body, tally) -> None:
             code = grpc.StatusCode.OK
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
+            _reason(exc, method, tally)
             if code in FAULTS:
                 raise AssertionError(f"{method.name} answered {code.name} ({exc.details()})"
                                      f" to {body!r:.500}") from exc
@@ -284,6 +294,20 @@ async def _call(channel, method, body, tally) -> None:
                           and method.name != "WatchReports"):
         raise AssertionError(f"{method.name} answered {code.name} to {body!r:.500}")
     tally[(method.name, code.name)] += 1
+
+
+def _reason(exc: grpc.aio.AioRpcError, method, tally) -> None:
+    """Count the ErrorInfo reason of a tally error, to check README documents it. Errors
+    grpc itself answers (a passed deadline) carry none."""
+    info = status_details(exc).get("ErrorInfo")
+    if info is not None:
+        tally[("reason", info.reason)] += 0  # seen, not a call
+
+
+def _undocumented(tally) -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    return sorted(reason for kind, reason in tally if kind == "reason"
+                  and not re.search(rf"\b{re.escape(reason)}\b", readme))
 
 
 async def _run(channel, calls, tally) -> None:
@@ -314,8 +338,9 @@ async def _run(channel, calls, tally) -> None:
 
 def _print_tally(title: str, tally: collections.Counter) -> None:
     by_code = collections.Counter()
-    for (_, code), n in tally.items():
-        by_code[code] += n
+    for (name, code), n in tally.items():
+        if name != "reason":
+            by_code[code] += n
     print(f"\nfuzz {title}: seed {SEED}, {sum(tally.values())} calls;"
           f" by status: {dict(sorted(by_code.items()))}")
 
@@ -334,9 +359,10 @@ async def test_fuzz_every_rpc(fuzz_server):
         await _run(channel, calls, tally)
     _print_tally("of every RPC", tally)
     assert sum(tally.values()) == len(calls)
-    covered = {name for name, _ in tally}
+    covered = {name for name, _ in tally if name != "reason"}
     assert covered == {m.name for m in METHODS}
     assert server_errors(proc.log()) == []
+    assert _undocumented(tally) == [], "reasons README's error tables do not list"
 
 
 async def test_invalid_writes_change_nothing(fuzz_server):
@@ -360,3 +386,4 @@ async def test_invalid_writes_change_nothing(fuzz_server):
     assert not [k for k in tally if k[1] == "OK"], f"an invalid write succeeded: {tally}"
     assert table_sums(url) == before
     assert server_errors(proc.log()) == []
+    assert _undocumented(tally) == [], "reasons README's error tables do not list"
