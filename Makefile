@@ -14,12 +14,13 @@ export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/tally_test
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
-.PHONY: help deps stubs services migrate run test test-tools bench lint lint-proto \
+.PHONY: help deps stubs services migrate run test test-tools fuzz bench lint lint-proto \
         schema-snapshot compose-check clean stop-local
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
+	@echo "make fuzz   - the descriptor-driven fuzz of every RPC, long, with a random seed"
 	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
 	@echo "make lint   - ruff, mypy (strict) on server/, and buf lint/breaking on proto/ (make lint-proto)"
 	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
@@ -59,6 +60,14 @@ test-tools: services
 
 test: stubs test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The descriptor-driven fuzz (part of `make test` with a fixed seed), long and with a
+# random seed: FUZZ_SEED=<seed> repeats a run, FUZZ_ROUNDS sets the requests per RPC.
+fuzz: stubs test-tools
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzz seed: $$seed (FUZZ_SEED=$$seed make fuzz repeats this run)"; \
+	FUZZ_SEED=$$seed FUZZ_ROUNDS=$${FUZZ_ROUNDS:-2000} \
+		$(PY) -m pytest -s tests/foundation/test_fuzz.py $(PYTEST_ARGS)
 
 # tests/schema.sql: the schema a fresh migrate creates (compared by the test suite).
 schema-snapshot: deps services

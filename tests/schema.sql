@@ -437,6 +437,8 @@ begin
                when 'EVENT_ID_INVALID' then 'event_id'
                when 'USER_ID_INVALID' then 'user_id'
                when 'EVENT_NOT_FOUND' then 'event_id'
+               when 'ALREADY_BOOKED' then 'user_id'
+               when 'SOLD_OUT' then 'event_id'
            end
       from outcome o
       left join ins on o.reason is null and ins.event_id = o.event_id
@@ -1413,7 +1415,7 @@ ALTER FUNCTION segments.export_history(p_year integer, p_month integer, p_user_i
 CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[] DEFAULT '{}'::text[], p_remove_slugs text[] DEFAULT '{}'::text[], p_add_expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_add_ttls interval[] DEFAULT NULL::interval[], p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(operation text, slug text, expires_at timestamp with time zone, changed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
     v_outcome jsonb;
@@ -1421,15 +1423,11 @@ declare
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
     v_now timestamptz;
-    v_slug text;
     v_bad text;
     v_ord integer;
     v_field text := 'add';
     v_user_created timestamptz;
-    v_ids bigint[];
-    v_slugs text[];
-    v_autos boolean[];
-    v_created timestamptz[];
+    v_found bigint;
 begin
     if p_idempotency_key is not null then
         -- Keyed: answer what this key's first call answered, or do it now and record it.
@@ -1451,12 +1449,17 @@ begin
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
             'add_expires_at and add_ttls must be as long as add_slugs', 'add');
     end if;
-    foreach v_slug in array v_add loop
-        perform segments._check_slug(v_slug, 'add');
-    end loop;
-    foreach v_slug in array v_remove loop
-        perform segments._check_slug(v_slug, 'remove');
-    end loop;
+    -- Every check below is one pass over the input, a grouping or a set operation (hashed),
+    -- so a call costs time linear in its slugs, never a slug compared with every other:
+    -- a join of two unnest()s would be planned as a nested loop (they are estimated at a
+    -- few rows each), 20,000 x 20,000 comparisons.
+    select r.slug, r.ord::integer into v_bad, v_ord
+      from unnest(v_add || v_remove) with ordinality as r (slug, ord)
+     where r.slug is null or r.slug !~ '^[A-Za-z0-9_.-]{1,128}$'
+     order by r.ord limit 1;
+    if found then  -- _check_slug raises its error, naming the list
+        perform segments._check_slug(v_bad, case when v_ord <= v_n then 'add' else 'remove' end);
+    end if;
     select a into v_bad from unnest(v_add) a group by a having count(*) > 1 limit 1;
     if v_bad is null then
         select r into v_bad from unnest(v_remove) r group by r having count(*) > 1 limit 1;
@@ -1466,22 +1469,28 @@ begin
         perform tally.raise_error('TLIA1', 'SLUG_REPEATED',
                                   format('segment %s is listed twice', v_bad), v_field);
     end if;
-    select a into v_bad from unnest(v_add) a where a = any (v_remove) limit 1;
+    select b.slug into v_bad
+      from (select unnest(v_add) intersect select unnest(v_remove)) as b (slug)
+     limit 1;
     if v_bad is not null then
         perform tally.raise_error('TLIA1', 'SLUG_IN_ADD_AND_REMOVE',
             format('segment %s is both added and removed', v_bad), 'remove');
     end if;
-    select i into v_ord from generate_subscripts(v_add, 1) i
-     where p_add_expires_at[i] is not null and p_add_ttls[i] is not null limit 1;
-    if v_ord is not null then
+    select r.slug into v_bad
+      from unnest(v_add, p_add_expires_at, p_add_ttls) with ordinality as r (slug, expires_at, ttl, ord)
+     where r.expires_at is not null and r.ttl is not null
+     order by r.ord limit 1;
+    if v_bad is not null then
         perform tally.raise_error('TLIA1', 'EXPIRY_AMBIGUOUS',
-            format('segment %s has both expires_at and ttl', v_add[v_ord]), 'add');
+            format('segment %s has both expires_at and ttl', v_bad), 'add');
     end if;
-    select i into v_ord from generate_subscripts(v_add, 1) i
-     where p_add_ttls[i] <= interval '0' limit 1;
-    if v_ord is not null then
+    select r.slug into v_bad
+      from unnest(v_add, p_add_ttls) with ordinality as r (slug, ttl, ord)
+     where r.ttl <= interval '0'
+     order by r.ord limit 1;
+    if v_bad is not null then
         perform tally.raise_error('TLIA1', 'TTL_INVALID',
-            format('ttl of segment %s must be positive', v_add[v_ord]), 'add');
+            format('ttl of segment %s must be positive', v_bad), 'add');
     end if;
 
     select u.created_at into v_user_created from segments.users u
@@ -1492,23 +1501,23 @@ begin
     end if;
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
-    -- (re-checked after any wait: a segment deleted meanwhile is then not found). Only
-    -- these locked rows are used below.
-    select coalesce(array_agg(l.id order by l.id), '{}'),
-           coalesce(array_agg(l.slug order by l.id), '{}'),
-           coalesce(array_agg(segments._auto_member(p_user_id, l.slug, l.auto_percent)
-                              order by l.id), '{}'),
-           coalesce(array_agg(l.created_at order by l.id), '{}')
-      into v_ids, v_slugs, v_autos, v_created
-      from (select s.id, s.slug, s.auto_percent, s.created_at from segments.segments s
-             where s.deleted_at is null and s.slug = any (v_add || v_remove)
+    -- (re-checked after any wait: a segment deleted meanwhile is then not found). While
+    -- they are locked no live segment of these slugs can end or appear, so below they
+    -- are read again by slug (joins of the input with the table: an index lookup or a
+    -- hash per slug, never a slug compared with every other).
+    select count(*) into v_found
+      from (select s.id
+              from segments.segments s
+              join unnest(v_add || v_remove) as q (slug) on q.slug = s.slug
+             where s.deleted_at is null
              order by s.id
-               for share) l;
-    select r.slug, r.ord::integer into v_bad, v_ord
-      from unnest(v_add || v_remove) with ordinality as r (slug, ord)
-     where r.slug <> all (v_slugs)
-     order by r.ord limit 1;
-    if v_bad is not null then
+               for share of s) l;
+    if v_found < v_n + cardinality(v_remove) then
+        select r.slug, r.ord::integer into v_bad, v_ord
+          from unnest(v_add || v_remove) with ordinality as r (slug, ord)
+          left join segments.segments s on s.slug = r.slug and s.deleted_at is null
+         where s.id is null
+         order by r.ord limit 1;
         perform tally.raise_error('TLNF1', 'SEGMENT_NOT_FOUND',
             format('segment %s not found', v_bad),
             case when v_ord <= v_n then 'add' else 'remove' end);
@@ -1547,18 +1556,18 @@ begin
     return query
     with req as (
         select r.ord::integer as ord, r.slug, true as is_add, s.id as segment_id,
-               coalesce(r.expires_at, v_now + r.ttl) as expires_at, s.auto, s.created_at
+               coalesce(r.expires_at, v_now + r.ttl) as expires_at,
+               segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto, s.created_at
           from unnest(v_add,
                       coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
                       coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
                with ordinality as r (slug, expires_at, ttl, ord)
-          join unnest(v_ids, v_slugs, v_autos, v_created) as s (id, slug, auto, created_at)
-            on s.slug = r.slug
+          join segments.segments s on s.slug = r.slug and s.deleted_at is null
         union all
-        select v_n + r.ord::integer, r.slug, false, s.id, null, s.auto, s.created_at
+        select v_n + r.ord::integer, r.slug, false, s.id, null,
+               segments._auto_member(p_user_id, s.slug, s.auto_percent), s.created_at
           from unnest(v_remove) with ordinality as r (slug, ord)
-          join unnest(v_ids, v_slugs, v_autos, v_created) as s (id, slug, auto, created_at)
-            on s.slug = r.slug
+          join segments.segments s on s.slug = r.slug and s.deleted_at is null
     ),
     st as (
         select q.*,
@@ -1617,7 +1626,7 @@ begin
       from st
      order by st.ord;
 end
-$$;
+$_$;
 
 ALTER FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
@@ -1695,7 +1704,8 @@ begin
                case
                    when q.user_id is null or q.user_id < 1 then 'USER_ID_INVALID'
                    when q.address_id is null or q.address_id < 1 then 'ADDRESS_ID_INVALID'
-                   when coalesce(n.n, 0) not between 1 and 100 then 'ITEMS_EMPTY'
+                   when coalesce(n.n, 0) < 1 then 'ITEMS_EMPTY'
+                   when n.n > 100 then 'TOO_MANY_ITEMS'
                    when n.bad_product then 'PRODUCT_ID_INVALID'
                    when n.bad_quantity then 'QUANTITY_INVALID'
                    when n.too_large then 'QUANTITY_TOO_LARGE'
@@ -1719,6 +1729,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id must be a positive id'
                when 'ITEMS_EMPTY' then
                    'an order needs 1 to 100 items, each with a product and a quantity'
+               when 'TOO_MANY_ITEMS' then 'an order has at most 100 items'
                when 'PRODUCT_ID_INVALID' then 'product_id must be a positive id'
                when 'QUANTITY_INVALID' then 'quantity must be 1 or more'
                when 'QUANTITY_TOO_LARGE' then 'quantity is too large'
@@ -1732,6 +1743,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id'
                when 'ADDRESS_NOT_FOUND' then 'delivery_address_id'
                when 'ITEMS_EMPTY' then 'items'
+               when 'TOO_MANY_ITEMS' then 'items'
                when 'PRODUCT_ID_INVALID' then 'items.product_id'
                when 'QUANTITY_INVALID' then 'items.quantity'
                when 'QUANTITY_TOO_LARGE' then 'items.quantity'
@@ -1755,7 +1767,7 @@ begin
         perform tally.raise_error('TLIA1', 'COUNT_INVALID', 'count must be 1 to 100', 'count');
     end if;
     if p_page is null or p_page < 1 or p_page > 1000000 then
-        perform tally.raise_error('TLIA1', 'PAGE_INVALID', 'page must be 1 or more', 'page');
+        perform tally.raise_error('TLIA1', 'PAGE_INVALID', 'page must be 1 to 1000000', 'page');
     end if;
 end
 $$;
@@ -1923,12 +1935,17 @@ begin
       into v_product_ids, v_prices, v_categories
       from shop._take_stock(v_line_products, v_line_qty) t;
 
-    select array_agg(s.total::numeric(14,2) order by s.o)
+    select array_agg(s.total order by s.o)
       into v_totals
       from (select l.o, sum(p.price * l.q) as total
               from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
               join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
              group by l.o) s;
+
+    if exists (select 1 from unnest(v_totals) t where t >= 1e12) then
+        perform tally.raise_error('TLIA1', 'TOTAL_TOO_LARGE',
+            'an order total must be below 1000000000000.00', 'items');
+    end if;
 
     -- RETURNING's row order does not matter: the ids are matched to orders by rank.
     with drawn as (
@@ -2039,7 +2056,7 @@ begin
                  group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
+        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK', column = 'items',
             message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
                                                   from jsonb_array_elements(v_short) e),
             hint = jsonb_build_object('precondition_failure', v_short)::text;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -235,6 +236,23 @@ def metrics_text(addr: str) -> str:
     """The server's Prometheus exposition text."""
     with urllib.request.urlopen(f"http://{addr}/metrics", timeout=5) as reply:
         return reply.read().decode()
+
+
+def server_errors(log: str) -> list[str]:
+    """The lines of a server log that report a fault: level error or critical, or any
+    part of a traceback."""
+    found = []
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            found.append(line)  # not a log record: a traceback or stray output
+            continue
+        if not isinstance(record, dict):
+            found.append(line)
+        elif str(record.get("level")).lower() in ("error", "critical") or "Traceback" in line:
+            found.append(line)
+    return found
 
 
 async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.AioRpcError:

@@ -99,6 +99,7 @@ class Settings:
     workers: int = 1
     jobs: bool = True
     db_pool_size: int = 4
+    statement_timeout_ms: int = 5000
     grace_seconds: float = 10.0
     health_interval: float = 2.0
     log_level: str = "INFO"
@@ -140,6 +141,7 @@ class Settings:
             workers=max(1, _int("WORKERS", 1)),
             jobs=_bool("JOBS", True),
             db_pool_size=max(1, _int("DB_POOL_SIZE", 4)),
+            statement_timeout_ms=max(0, _int("STATEMENT_TIMEOUT_MS", 5000)),
             grace_seconds=_float("GRACE_SECONDS", 10.0),
             health_interval=_float("HEALTH_INTERVAL", 2.0),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),

@@ -13,12 +13,18 @@ async def create_pool(settings: Settings, *, url: str | None = None, size: int |
     """The RPC path's pool (as the application role), or with `url` another role's."""
     # A small pool: PostgreSQL does its best work with few busy connections, and the
     # batchers put many concurrent calls into one statement anyway.
+    server_settings = {"application_name": name}
+    if url is None:
+        # The RPC path: no call holds a connection longer than STATEMENT_TIMEOUT_MS
+        # (57014, answered DEADLINE_EXCEEDED STATEMENT_TIMEOUT), so no client can keep
+        # the pool from everyone else. 0 turns it off.
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
     return await asyncpg.create_pool(
         url or settings.app_database_url,
         min_size=size or settings.db_pool_size,
         max_size=size or settings.db_pool_size,
         command_timeout=30,
-        server_settings={"application_name": name},
+        server_settings=server_settings,
         reset=_keep_session,
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from . import errors
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+_MAX_ID = 2**63 - 1  # ids are bigint
+_ID = re.compile(r"[0-9]{1,19}")
 
 
 def page_size(requested: int) -> int:
@@ -34,7 +37,7 @@ def after_id(kind: str, token: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         token_kind, _, value = raw.partition(":")
-        if token_kind != kind:
+        if token_kind != kind or not _ID.fullmatch(value) or int(value) > _MAX_ID:
             raise ValueError(raw)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -42,10 +45,8 @@ def after_id(kind: str, token: str) -> int:
                                       "PAGE_TOKEN_INVALID") from None
 
 
-def next_token(kind: str, rows: Sequence[Any], size: int) -> str:
-    """The token of the next page: empty when this page was not full."""
-    if len(rows) < size:
-        return ""
+def next_token(kind: str, rows: Sequence[Any]) -> str:
+    """The token of the page after `rows` (the last id they hold)."""
     last = rows[-1]["id"]
     return base64.urlsafe_b64encode(f"{kind}:{last}".encode()).decode().rstrip("=")
 
@@ -53,7 +54,11 @@ def next_token(kind: str, rows: Sequence[Any], size: int) -> str:
 async def fetch_page(pool: asyncpg.Pool, sql: str, kind: str, page_token: str,
                      requested_size: int) -> tuple[list[asyncpg.Record], str]:
     """One page of a List RPC: `sql` takes $1 = the id to start after, $2 = the page size
-    and returns rows with an `id`. Returns the rows and the next page's token."""
+    and returns rows with an `id`. Returns the rows and the next page's token, which is
+    empty on the last page: a full page is followed by a token only when a row follows
+    it (asked with page size 1, so the SQL's own size limit still holds)."""
     size = page_size(requested_size)
     rows = await pool.fetch(sql, after_id(kind, page_token), size)
-    return rows, next_token(kind, rows, size)
+    if len(rows) < size or not await pool.fetch(sql, rows[-1]["id"], 1):
+        return rows, ""
+    return rows, next_token(kind, rows)

@@ -1,5 +1,5 @@
-"""What every RPC goes through: API key check, rate limit, error mapping, metrics, one
-log line.
+"""What every RPC goes through: API key check, request size limits, rate limit, error
+mapping, metrics, one log line.
 
 Each tally method handler is wrapped once, when its service is registered (see
 `Registrar`), so servicers stay a few lines long: they raise, this module answers. Wrapping
@@ -20,7 +20,7 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpc.aio import AbortError
 
-from . import errors, metrics
+from . import errors, limits, metrics
 from .auth import Authenticator, Principal, required_scope
 from .cache import RedisStore
 from .idempotency import CALLER
@@ -195,6 +195,9 @@ class Registrar:
                                " add it to the access table (server/app.py RPC_ACCESS)")
         scope = required_scope(service, access)
         authenticator = self._authenticator
+        # The request's size limits (server/core/limits.py), checked before the handler.
+        within_limits = limits.checker(
+            getattr(handler.request_deserializer, "__self__", None))
         counters: dict[grpc.StatusCode, Any] = {}
         seconds = metrics.RPC_SECONDS.labels(label)
 
@@ -226,6 +229,8 @@ class Registrar:
                          else await authenticator.check(context, scope))
             if request.__class__ is Malformed:
                 raise _malformed(request)
+            if within_limits is not None:
+                within_limits(request)
             if limiter is not None:
                 await limiter.check(context, principal)
             if principal is not None:  # the scope of idempotency keys

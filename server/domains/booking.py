@@ -86,8 +86,11 @@ class BookingService(pb_grpc.BookingServiceServicer):
                 [item[2] for item in items] if keyed else None,
                 [item[3] for item in items] if keyed else None)
         except asyncpg.PostgresError as exc:
+            # A statement timeout is not one item's fault: retried item by item, each
+            # could wait as long again.
             if len(items) == 1 or errors.status_for_sqlstate(exc.sqlstate) in (
-                    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE):
+                    grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise
             # Something in one item failed the whole statement: give each its own answer.
             results: list[pb.Booking | errors.RpcError] = []

@@ -46,11 +46,8 @@ _INGEST_SQL = (
 _STATS_SQL = (
     "select coalesce(array_agg(extract(epoch from minute)::bigint order by minute), '{}'),"
     " coalesce(array_agg(clicks order by minute), '{}'), coalesce(sum(clicks), 0)::bigint"
-    " from clicks.stats($1, $2, $3)"
+    " from clicks.stats($1, $2::text::timestamptz, $3::text::timestamptz)"
 )
-# google.protobuf.Timestamp's valid range: 0001-01-01 to 9999-12-31 (UTC).
-_MIN_SECONDS = -62_135_596_800
-_MAX_SECONDS = 253_402_300_799
 
 
 def _banner(row: asyncpg.Record) -> pb.Banner:
@@ -123,11 +120,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
         for i, c in enumerate(entries):
             if c.HasField("occurred_at"):
                 t = c.occurred_at
-                if not (_MIN_SECONDS <= t.seconds <= _MAX_SECONDS and 0 <= t.nanos < 10**9):
-                    raise errors.invalid_argument(
-                        f"clicks[{i}].occurred_at",
-                        f"clicks[{i}]: occurred_at is not a valid timestamp",
-                        "OCCURRED_AT_INVALID")
+                convert.check_timestamp(f"clicks[{i}].occurred_at", t, "OCCURRED_AT_INVALID")
                 seconds.append(t.seconds)
                 nanos.append(t.nanos)
             else:
@@ -140,9 +133,9 @@ class ClickService(pb_grpc.ClickServiceServicer):
         return pb.RecordClicksResponse(accepted=accepted)
 
     async def GetStats(self, request: pb.GetStatsRequest, context: Any) -> pb.GetStatsResponse:
-        ts_from = (convert.to_datetime("ts_from", request.ts_from, "RANGE_INVALID")
+        ts_from = (convert.timestamptz("ts_from", request.ts_from, "RANGE_INVALID")
                    if request.HasField("ts_from") else None)
-        ts_to = (convert.to_datetime("ts_to", request.ts_to, "RANGE_INVALID")
+        ts_to = (convert.timestamptz("ts_to", request.ts_to, "RANGE_INVALID")
                  if request.HasField("ts_to") else None)
         row = await db.fetch_row(self.pool, _STATS_SQL, request.banner_id, ts_from, ts_to)
         reply = pb.GetStatsResponse(banner_id=request.banner_id, total=row[2])

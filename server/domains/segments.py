@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from ..core import convert, db, errors
+from ..core import convert, db
 from ..core.idempotency import key_and_scope
 from ..jobs.job import Job
 
@@ -39,17 +39,6 @@ EXPORT_SQL = "select * from segments.export_history($1::integer, $2::integer, $3
 EXPORT_TIMEOUT_SECONDS = 3600.0
 
 
-def _percent(raw: str) -> Decimal:
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite():  # NaN and Infinity would pass as numeric; SQL checks the rest
-        raise errors.invalid_argument("auto_percent", "auto_percent must be a decimal number",
-                                      "AUTO_PERCENT_INVALID")
-    return value
-
-
 def _percent_text(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
@@ -74,7 +63,8 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def CreateSegment(self, request: pb.CreateSegmentRequest, context: Any
                             ) -> pb.CreateSegmentResponse:
-        percent = _percent(request.auto_percent) if request.HasField("auto_percent") else None
+        percent = (convert.decimal("auto_percent", request.auto_percent, "AUTO_PERCENT_INVALID")
+                   if request.HasField("auto_percent") else None)
         row = await db.fetch_row(self.pool,
                                  "select * from segments.create_segment($1, $2, $3, $4)",
                                  convert.text("slug", request.slug, "SLUG_INVALID"), percent,
@@ -96,13 +86,15 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
                                  ) -> pb.UpdateUserSegmentsResponse:
         adds = request.add
         rows = await self.pool.fetch(
-            "select * from segments.update_user_segments($1, $2, $3, $4, $5, $6, $7)",
+            "select * from segments.update_user_segments("
+            "$1, $2, $3, $4::text[]::timestamptz[], $5, $6, $7)",
             request.user_id,
             [convert.text("add", a.slug, "SLUG_INVALID") for a in adds],
             [convert.text("remove", s, "SLUG_INVALID") for s in request.remove],
-            [a.expires_at.ToDatetime(tzinfo=UTC) if a.HasField("expires_at") else None
-             for a in adds],
-            [a.ttl.ToTimedelta() if a.HasField("ttl") else None for a in adds],
+            [convert.timestamptz(f"add[{i}].expires_at", a.expires_at, "EXPIRES_AT_INVALID")
+             if a.HasField("expires_at") else None for i, a in enumerate(adds)],
+            [convert.to_timedelta(f"add[{i}].ttl", a.ttl, "TTL_INVALID")
+             if a.HasField("ttl") else None for i, a in enumerate(adds)],
             *key_and_scope(context),
         )
         reply = pb.UpdateUserSegmentsResponse()
@@ -148,7 +140,10 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
         async def produce() -> None:
             try:
-                async with self.pool.acquire() as conn:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    # The pool's statement timeout is for calls that answer at once; a
+                    # COPY goes at the client's pace, and its deadline is the limit.
+                    await conn.execute("set local statement_timeout = 0")
                     await conn.copy_from_query(EXPORT_SQL, year, month, user_id, output=sink,
                                                format="csv", delimiter=";", header=True,
                                                timeout=EXPORT_TIMEOUT_SECONDS)

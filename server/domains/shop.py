@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -73,14 +73,6 @@ def _money(value: Decimal) -> str:
 
 def _opt(request: Message, name: str) -> Any:
     return getattr(request, name) if request.HasField(name) else None
-
-
-def _day(field: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise errors.invalid_argument(field, f"{field} must be a date like 2025-08-01",
-                                      "DATE_INVALID") from None
 
 
 def _page(count: int, page: int) -> tuple[int, int]:
@@ -231,8 +223,9 @@ class ProductService(pb_grpc.ProductServiceServicer):
             "select * from shop.list_products($1, $2, $3, $4, $5, $6)",
             *_page(request.count, request.page),
             convert.text("name_contains", _opt(request, "name_contains")),
-            convert.text("min_price", _opt(request, "min_price")),
-            convert.text("max_price", _opt(request, "max_price")), _opt(request, "category_id"))
+            convert.text("min_price", _opt(request, "min_price"), "PRICE_INVALID"),
+            convert.text("max_price", _opt(request, "max_price"), "PRICE_INVALID"),
+            _opt(request, "category_id"))
         return pb.ListProductsResponse(
             products=[_product(r) for r in rows if r["id"] is not None], total=rows[0]["total"])
 
@@ -323,8 +316,10 @@ class OrderService(pb_grpc.OrderServiceServicer):
     async def GetSalesStatistics(self, request: pb.GetSalesStatisticsRequest, context: Any
                                  ) -> pb.GetSalesStatisticsResponse:
         rows = await self.pool.fetch(
-            "select * from shop.get_sales_statistics($1, $2, $3)", _opt(request, "category_id"),
-            _day("date_from", request.date_from), _day("date_to", request.date_to))
+            "select * from shop.get_sales_statistics($1, $2::text::date, $3::text::date)",
+            _opt(request, "category_id"),
+            convert.day("date_from", request.date_from, "DATE_INVALID"),
+            convert.day("date_to", request.date_to, "DATE_INVALID"))
         return pb.GetSalesStatisticsResponse(statistics=[
             pb.SalesStatistics(category_id=r["category_id"], report_date=str(r["report_date"]),
                                items_sold=r["items_sold"], orders_count=r["orders_count"])
@@ -393,9 +388,9 @@ class ReportService(pb_grpc.ReportServiceServicer):
 
     async def GetReports(self, request: pb.GetReportsRequest, context: Any
                          ) -> pb.GetReportsResponse:
-        day = (_day("report_date", request.report_date) if request.report_date
-               else datetime.now(UTC).date())
-        rows = await self.pool.fetch("select * from shop.get_reports($1)", day)
+        day = (convert.day("report_date", request.report_date, "DATE_INVALID")
+               if request.report_date else datetime.now(UTC).date().isoformat())
+        rows = await self.pool.fetch("select * from shop.get_reports($1::text::date)", day)
         return pb.GetReportsResponse(reports=[_report(r) for r in rows])
 
     async def WatchReports(self, request: pb.WatchReportsRequest, context: Any

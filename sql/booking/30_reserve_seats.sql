@@ -175,6 +175,8 @@ begin
                when 'EVENT_ID_INVALID' then 'event_id'
                when 'USER_ID_INVALID' then 'user_id'
                when 'EVENT_NOT_FOUND' then 'event_id'
+               when 'ALREADY_BOOKED' then 'user_id'
+               when 'SOLD_OUT' then 'event_id'
            end
       from outcome o
       left join ins on o.reason is null and ins.event_id = o.event_id

@@ -4,7 +4,7 @@
 -- is i). One row per order, in input order, with the first rule it breaks (all null when
 -- it breaks none), checked in this order:
 --   TLIA1 USER_ID_INVALID, ADDRESS_ID_INVALID (not a positive id);
---   TLIA1 ITEMS_EMPTY (no line, or more than 100);
+--   TLIA1 ITEMS_EMPTY (no line), TOO_MANY_ITEMS (more than 100 lines);
 --   TLIA1 PRODUCT_ID_INVALID, QUANTITY_INVALID (< 1, or a product's lines summing past
 --         an integer);
 --   TLNF1 USER_NOT_FOUND, ADDRESS_NOT_FOUND (missing, or not this user's).
@@ -44,7 +44,8 @@ begin
                case
                    when q.user_id is null or q.user_id < 1 then 'USER_ID_INVALID'
                    when q.address_id is null or q.address_id < 1 then 'ADDRESS_ID_INVALID'
-                   when coalesce(n.n, 0) not between 1 and 100 then 'ITEMS_EMPTY'
+                   when coalesce(n.n, 0) < 1 then 'ITEMS_EMPTY'
+                   when n.n > 100 then 'TOO_MANY_ITEMS'
                    when n.bad_product then 'PRODUCT_ID_INVALID'
                    when n.bad_quantity then 'QUANTITY_INVALID'
                    when n.too_large then 'QUANTITY_TOO_LARGE'
@@ -68,6 +69,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id must be a positive id'
                when 'ITEMS_EMPTY' then
                    'an order needs 1 to 100 items, each with a product and a quantity'
+               when 'TOO_MANY_ITEMS' then 'an order has at most 100 items'
                when 'PRODUCT_ID_INVALID' then 'product_id must be a positive id'
                when 'QUANTITY_INVALID' then 'quantity must be 1 or more'
                when 'QUANTITY_TOO_LARGE' then 'quantity is too large'
@@ -81,6 +83,7 @@ begin
                when 'ADDRESS_ID_INVALID' then 'delivery_address_id'
                when 'ADDRESS_NOT_FOUND' then 'delivery_address_id'
                when 'ITEMS_EMPTY' then 'items'
+               when 'TOO_MANY_ITEMS' then 'items'
                when 'PRODUCT_ID_INVALID' then 'items.product_id'
                when 'QUANTITY_INVALID' then 'items.quantity'
                when 'QUANTITY_TOO_LARGE' then 'items.quantity'

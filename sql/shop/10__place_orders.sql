@@ -2,8 +2,9 @@
 -- places orders that shop._check_orders passed (the arrays as shop.create_orders takes
 -- them), all or nothing, in a few statements whatever their number: repeated products of
 -- an order are merged into one line; shop._take_stock takes the stock of all of them
--- (raising if a product is missing or short); totals are computed (an overflow of
--- numeric(14,2) raises 22003 here, before any order id is drawn); one INSERT writes the
+-- (raising if a product is missing or short); totals are computed (a total of
+-- 10^12 or more, past orders.total_price's numeric(14,2), raises TLIA1 TOTAL_TOO_LARGE
+-- naming items, before any order id is drawn); one INSERT writes the
 -- orders, their ids drawn from the orders' sequence first and handed out ascending in
 -- input order, as placing them one at a time would; one INSERT writes every line (with
 -- the product's price and category and the order's UTC day), so the statistics trigger
@@ -46,12 +47,17 @@ begin
       into v_product_ids, v_prices, v_categories
       from shop._take_stock(v_line_products, v_line_qty) t;
 
-    select array_agg(s.total::numeric(14,2) order by s.o)
+    select array_agg(s.total order by s.o)
       into v_totals
       from (select l.o, sum(p.price * l.q) as total
               from unnest(v_line_ords, v_line_products, v_line_qty) l (o, product_id, q)
               join unnest(v_product_ids, v_prices) p (id, price) on p.id = l.product_id
              group by l.o) s;
+
+    if exists (select 1 from unnest(v_totals) t where t >= 1e12) then
+        perform tally.raise_error('TLIA1', 'TOTAL_TOO_LARGE',
+            'an order total must be below 1000000000000.00', 'items');
+    end if;
 
     -- RETURNING's row order does not matter: the ids are matched to orders by rank.
     with drawn as (

@@ -59,7 +59,7 @@ begin
                  group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK',
+        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK', column = 'items',
             message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
                                                   from jsonb_array_elements(v_short) e),
             hint = jsonb_build_object('precondition_failure', v_short)::text;

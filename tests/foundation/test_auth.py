@@ -153,8 +153,8 @@ async def test_unknown_and_forged_keys_are_unauthenticated(secured, database_url
     real = create_api_key(database_url, unique("real"), ["*"])
     # The real key's id with another secret: the id alone opens nothing.
     forged = real[:-8] + ("0" * 8 if not real.endswith("0" * 8) else "1" * 8)
-    # An overlong key stays under gRPC's 8 KiB metadata soft limit, past which gRPC itself
-    # refuses some calls at random (RESOURCE_EXHAUSTED) before tally sees them.
+    # An overlong key (past the server's 256 characters), under gRPC's 8 KiB metadata
+    # soft limit: past it gRPC itself refuses some calls, at random, RESOURCE_EXHAUSTED.
     for key in ("tally_000000000000_" + "0" * 64, forged, "x" * 4_000, real + "0"):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call(secured.addr, BOOKING, "ListEvents", False, bearer(key))

@@ -82,7 +82,7 @@ async def test_create_order_errors(s):
     await expect_error(order(user_id=2**62), NOT_FOUND, "USER_NOT_FOUND")
     await expect_error(order(items=[item(2**62, 1)]), NOT_FOUND, "PRODUCT_NOT_FOUND")
     await expect_error(order(items=[]), INVALID, "ITEMS_EMPTY")
-    await expect_error(order(items=[item(product.id, 1)] * 101), INVALID, "ITEMS_EMPTY")
+    await expect_error(order(items=[item(product.id, 1)] * 101), INVALID, "TOO_MANY_ITEMS")
     await expect_error(order(items=[item(product.id, 0)]), INVALID, "QUANTITY_INVALID")
     await expect_error(order(items=[item(product.id, -3)]), INVALID, "QUANTITY_INVALID")
     await expect_error(order(items=[item(0, 1)]), INVALID, "PRODUCT_ID_INVALID")

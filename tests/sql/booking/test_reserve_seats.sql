@@ -1,7 +1,7 @@
 -- booking.reserve_seats: a batch, with one outcome per pair in input order.
 begin;
 set local role tally_app;
-select plan(6);
+select plan(7);
 
 create temp table ev on commit drop as select * from booking.create_event('Batch', 2);
 
@@ -17,6 +17,9 @@ select results_eq($$select ord, error_reason from r1 order by ord$$,
 select results_eq($$select error_sqlstate from r1 order by ord$$,
     $$values (null::text), ('TLAE1'), (null), ('TLFP1'), ('TLIA1'), ('TLNF1')$$,
     'SQLSTATEs per outcome');
+select results_eq($$select error_field from r1 order by ord$$,
+    $$values (null::text), ('user_id'), (null), ('event_id'), ('event_id'), ('event_id')$$,
+    'every error names its field: ALREADY_BOOKED the user, SOLD_OUT the event');
 select is((select count(*) from r1 where booking_id is not null), 2::bigint, 'two bookings');
 select is((select available_seats from booking.get_event((select id from ev))), 0, 'event full');
 

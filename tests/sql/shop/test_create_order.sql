@@ -1,7 +1,7 @@
 -- create_order: validation, merged lines, prices copied, stock taken, all or nothing.
 begin;
 set local role tally_app;
-select plan(22);
+select plan(26);
 
 create temp table u on commit drop as select * from shop.create_user('tap_buyer', 'tap.buyer@example.com');
 create temp table other on commit drop as select * from shop.create_user('tap_other', 'tap.other@example.com');
@@ -67,6 +67,30 @@ select throws_ok($$select shop.create_order((select id from u), 0, array[(select
 select throws_ok($$select shop.create_order((select id from u), (select id from a),
                                             array[(select id from p1), (select id from p1)], array[2147483647, 2147483647])$$,
     'TLIA1', 'quantity is too large', 'merged quantity beyond integer');
+select throws_ok($$select shop.create_order((select id from u), (select id from a),
+                                            array(select (select id from p1) from generate_series(1, 101)),
+                                            array_fill(1, array[101]))$$,
+    'TLIA1', 'an order has at most 100 items', '101 items: TOO_MANY_ITEMS, not ITEMS_EMPTY');
+create function pg_temp.error_of(p_sql text) returns text language plpgsql as $f$
+declare v_detail text; v_column text;
+begin
+    execute p_sql;
+    return null;
+exception when others then
+    get stacked diagnostics v_detail = pg_exception_detail, v_column = column_name;
+    return v_detail || ' ' || v_column;
+end $f$;
+select is(pg_temp.error_of(format('select shop.create_order(%s, %s, array[%s], array[1000])',
+                                  (select id from u), (select id from a), (select id from p1))),
+          'INSUFFICIENT_STOCK items', 'INSUFFICIENT_STOCK names the field items');
+select is(pg_temp.error_of(format('select shop.create_order(%s, %s, array(select %s from generate_series(1, 101)), array_fill(1, array[101]))',
+                                  (select id from u), (select id from a), (select id from p1))),
+          'TOO_MANY_ITEMS items', 'TOO_MANY_ITEMS names the field items');
+create temp table dear on commit drop as
+    select * from shop.create_product('tap dear', null, '9999999999.99', 1000, (select id from c));
+select is(pg_temp.error_of(format('select shop.create_order(%s, %s, array[%s], array[101])',
+                                  (select id from u), (select id from a), (select id from dear))),
+          'TOTAL_TOO_LARGE items', 'a total past numeric(14,2) is TOTAL_TOO_LARGE naming items');
 select throws_ok($$update shop.products set stock_quantity = -1$$, '42501', null,
     'the application role cannot write products');
 reset role;

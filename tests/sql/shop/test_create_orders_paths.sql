@@ -7,7 +7,7 @@
 -- (and runs the trigger) once per placed order.
 begin;
 set local track_functions = 'pl';
-select plan(42);
+select plan(43);
 
 set local role tally_app;
 create temp table u on commit drop as
@@ -288,8 +288,14 @@ select is((select jsonb_agg(jsonb_build_array(o->>'error_sqlstate', o->>'error_r
 select is((select jsonb_agg(o->>'error_sqlstate')
              from invalid_results, jsonb_array_elements(via_batch) o
             where label = 'total beyond numeric(14,2)' and what = 'outcomes (all but the order id)'),
-          '[null, "22003", null]'::jsonb,
+          '[null, "TLIA1", null]'::jsonb,
           'an order whose total overflows fails alone, after the batch was tried all at once');
+select is((select jsonb_agg(jsonb_build_array(o->>'error_reason', o->>'error_field'))
+             from invalid_results, jsonb_array_elements(via_batch) o
+            where label = 'total beyond numeric(14,2)' and what = 'outcomes (all but the order id)'
+              and o->>'error_sqlstate' is not null),
+          '[["TOTAL_TOO_LARGE", "items"]]'::jsonb,
+          'an overflowing total is TOTAL_TOO_LARGE naming items');
 
 select results_eq('select * from pg_temp.statistics() order by 1, 2',
                   'select * from pg_temp.recomputed() order by 1, 2',

@@ -1,7 +1,7 @@
 -- list_users: a page with the total; paging and its validation.
 begin;
 set local role tally_app;
-select plan(6);
+select plan(7);
 
 create temp table u on commit drop as
     select * from shop.create_user('tap_Alice', 'Tap.Alice@Example.COM', 'first');
@@ -13,7 +13,9 @@ select results_eq($$select id from shop.list_users(1, 1000000)$$, $$values (null
     'list_users: a page past the end is one row with only the total');
 select throws_ok($$select shop.list_users(0, 1)$$, 'TLIA1', 'count must be 1 to 100', 'count 0');
 select throws_ok($$select shop.list_users(101, 1)$$, 'TLIA1', 'count must be 1 to 100', 'count 101');
-select throws_ok($$select shop.list_users(10, 0)$$, 'TLIA1', 'page must be 1 or more', 'page 0');
+select throws_ok($$select shop.list_users(10, 0)$$, 'TLIA1', 'page must be 1 to 1000000', 'page 0');
+select throws_ok($$select shop.list_users(10, 1000001)$$, 'TLIA1', 'page must be 1 to 1000000',
+    'page above 1000000: the message states the limit');
 
 select * from finish();
 rollback;
