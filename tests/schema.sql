@@ -299,48 +299,22 @@ begin
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
         -- this function without keys, and their outcomes recorded in this transaction.
-        if cardinality(p_idempotency_keys) is distinct from cardinality(p_event_ids)
-           or (p_idempotency_scopes is not null
-               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_event_ids)) then
-            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                'idempotency_keys and idempotency_scopes must have one entry per item');
-        end if;
-        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-               array_agg(b.error_reason order by b.ord)
-          into v_first, v_replays, v_reasons
-          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+        select * into v_first, v_replays, v_reasons, v_todo
+          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'booking.reserve_seats' || jsonb_build_array(p_event_ids[i], p_user_ids[i])::text
-                           from generate_series(1, cardinality(p_event_ids)) i order by i)) b;
-        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
-                         where v_reasons[n] is null and v_replays[n] is null
-                           and coalesce(v_first[n], n) = n
-                         order by n);
+                           from generate_series(1, cardinality(p_event_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
                        from booking.reserve_seats(array(select p_event_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                               array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        perform tally._idempotent_record(
-            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
         return query
         select x.*
-          from generate_series(1, cardinality(v_reasons)) g (n)
-         cross join lateral jsonb_to_record(
-                 case
-                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
-                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'this idempotency key was used with a different request',
-                         'error_field', 'idempotency_key')
-                     when v_reasons[g.n] is not null then jsonb_build_object(
-                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
-                         'error_field', 'idempotency_key')
-                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
-                 end || jsonb_build_object('ord', g.n))
+          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+         cross join lateral jsonb_to_record(a.r)
                as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
-         order by g.n;
+         order by x.ord;
         return;
     end if;
     if cardinality(p_event_ids) is distinct from cardinality(p_user_ids) then
@@ -772,49 +746,23 @@ begin
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
         -- this function without keys, and their outcomes recorded in this transaction.
-        if cardinality(p_idempotency_keys) is distinct from cardinality(p_banner_ids)
-           or (p_idempotency_scopes is not null
-               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_banner_ids)) then
-            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                'idempotency_keys and idempotency_scopes must have one entry per item');
-        end if;
-        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-               array_agg(b.error_reason order by b.ord)
-          into v_first, v_replays, v_reasons
-          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+        select * into v_first, v_replays, v_reasons, v_todo
+          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
-                           from generate_series(1, cardinality(p_banner_ids)) i order by i)) b;
-        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
-                         where v_reasons[n] is null and v_replays[n] is null
-                           and coalesce(v_first[n], n) = n
-                         order by n);
+                           from generate_series(1, cardinality(p_banner_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
                        from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        perform tally._idempotent_record(
-            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
         return query
         select x.*
-          from generate_series(1, cardinality(v_reasons)) g (n)
-         cross join lateral jsonb_to_record(
-                 case
-                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
-                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'this idempotency key was used with a different request',
-                         'error_field', 'idempotency_key')
-                     when v_reasons[g.n] is not null then jsonb_build_object(
-                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
-                         'error_field', 'idempotency_key')
-                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
-                 end || jsonb_build_object('ord', g.n))
+          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+         cross join lateral jsonb_to_record(a.r)
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
-         order by g.n;
+         order by x.ord;
         return;
     end if;
     if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
@@ -2209,26 +2157,14 @@ begin
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
         -- this function without keys, and their outcomes recorded in this transaction.
-        if cardinality(p_idempotency_keys) is distinct from cardinality(p_user_ids)
-           or (p_idempotency_scopes is not null
-               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_user_ids)) then
-            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                'idempotency_keys and idempotency_scopes must have one entry per item');
-        end if;
-        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-               array_agg(b.error_reason order by b.ord)
-          into v_first, v_replays, v_reasons
-          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+        select * into v_first, v_replays, v_reasons, v_todo
+          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[i], p_delivery_address_ids[i],
                                array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
                                       where l.o = i order by l.k),
                                array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
                                       where l.o = i order by l.k))::text
-                           from generate_series(1, cardinality(p_user_ids)) i order by i)) b;
-        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
-                         where v_reasons[n] is null and v_replays[n] is null
-                           and coalesce(v_first[n], n) = n
-                         order by n);
+                           from generate_series(1, cardinality(p_user_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
@@ -2240,27 +2176,13 @@ begin
                               where l.o = any (v_todo) order by l.k),
                        array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
                               where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
-        perform tally._idempotent_record(
-            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
         return query
         select x.*
-          from generate_series(1, cardinality(v_reasons)) g (n)
-         cross join lateral jsonb_to_record(
-                 case
-                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
-                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'this idempotency key was used with a different request',
-                         'error_field', 'idempotency_key')
-                     when v_reasons[g.n] is not null then jsonb_build_object(
-                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
-                         'error_field', 'idempotency_key')
-                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
-                 end || jsonb_build_object('ord', g.n))
+          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+         cross join lateral jsonb_to_record(a.r)
                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
-         order by g.n;
+         order by x.ord;
         return;
     end if;
     if cardinality(p_user_ids) is distinct from cardinality(p_delivery_address_ids)
@@ -3020,6 +2942,66 @@ end
 $_$;
 
 ALTER FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_finish(text[], text[], integer[], jsonb[], text[], integer[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) RETURNS SETOF jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+begin
+    perform tally._idempotent_record(
+        array(select p_scopes[n] from unnest(p_todo) n where p_first[n] = n),
+        array(select p_keys[n] from unnest(p_todo) n where p_first[n] = n),
+        array(select p_done[n] from unnest(p_todo) n where p_first[n] = n));
+    return query
+    select case
+               when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
+                   'error_sqlstate', 'TLFP1', 'error_reason', p_reasons[g.n],
+                   'error_message', 'this idempotency key was used with a different request',
+                   'error_field', 'idempotency_key')
+               when p_reasons[g.n] is not null then jsonb_build_object(
+                   'error_sqlstate', 'TLIA1', 'error_reason', p_reasons[g.n],
+                   'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
+                   'error_field', 'idempotency_key')
+               else coalesce(p_replays[g.n], p_done[coalesce(p_first[g.n], g.n)])
+           end || jsonb_build_object('ord', g.n)
+      from generate_series(1, cardinality(p_reasons)) g (n)
+     order by g.n;
+end
+$$;
+
+ALTER FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_plan(text[], text[], text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+begin
+    if cardinality(p_keys) is distinct from cardinality(p_requests)
+       or (p_scopes is not null
+           and cardinality(p_scopes) is distinct from cardinality(p_requests)) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+            'idempotency_keys and idempotency_scopes must have one entry per item');
+    end if;
+    select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
+           array_agg(b.error_reason order by b.ord)
+      into first_ord, replays, reasons
+      from tally._idempotent_begin_batch(p_scopes, p_keys, p_requests) b;
+    todo := array(select n from generate_series(1, cardinality(reasons)) n
+                   where reasons[n] is null and replays[n] is null
+                     and coalesce(first_ord[n], n) = n
+                   order by n);
+end
+$$;
+
+ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) OWNER TO tally_owner;
 
 --
 -- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
@@ -4906,6 +4888,18 @@ REVOKE ALL ON FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_reque
 --
 
 REVOKE ALL ON FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner

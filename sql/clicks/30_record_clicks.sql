@@ -32,49 +32,23 @@ begin
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
         -- this function without keys, and their outcomes recorded in this transaction.
-        if cardinality(p_idempotency_keys) is distinct from cardinality(p_banner_ids)
-           or (p_idempotency_scopes is not null
-               and cardinality(p_idempotency_scopes) is distinct from cardinality(p_banner_ids)) then
-            perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                'idempotency_keys and idempotency_scopes must have one entry per item');
-        end if;
-        select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-               array_agg(b.error_reason order by b.ord)
-          into v_first, v_replays, v_reasons
-          from tally._idempotent_begin_batch(p_idempotency_scopes, p_idempotency_keys,
+        select * into v_first, v_replays, v_reasons, v_todo
+          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
-                           from generate_series(1, cardinality(p_banner_ids)) i order by i)) b;
-        v_todo := array(select n from generate_series(1, cardinality(v_reasons)) n
-                         where v_reasons[n] is null and v_replays[n] is null
-                           and coalesce(v_first[n], n) = n
-                         order by n);
+                           from generate_series(1, cardinality(p_banner_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
                        from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        perform tally._idempotent_record(
-            array(select p_idempotency_scopes[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select p_idempotency_keys[n] from unnest(v_todo) n where v_first[n] = n),
-            array(select v_rows[n] from unnest(v_todo) n where v_first[n] = n));
         return query
         select x.*
-          from generate_series(1, cardinality(v_reasons)) g (n)
-         cross join lateral jsonb_to_record(
-                 case
-                     when v_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
-                         'error_sqlstate', 'TLFP1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'this idempotency key was used with a different request',
-                         'error_field', 'idempotency_key')
-                     when v_reasons[g.n] is not null then jsonb_build_object(
-                         'error_sqlstate', 'TLIA1', 'error_reason', v_reasons[g.n],
-                         'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
-                         'error_field', 'idempotency_key')
-                     else coalesce(v_replays[g.n], v_rows[coalesce(v_first[g.n], g.n)])
-                 end || jsonb_build_object('ord', g.n))
+          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+         cross join lateral jsonb_to_record(a.r)
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
-         order by g.n;
+         order by x.ord;
         return;
     end if;
     if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
