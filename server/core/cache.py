@@ -122,6 +122,10 @@ class RedisStore:
         # The kinds of cached rows announced by the database ('booking.event', ...): how
         # each names its key (CachedById registers itself).
         self.kinds: dict[str, Callable[[int], str]] = {}
+        # Cache reads waiting for the next shared round trip (see `get`).
+        self._wanted: list[tuple[str, asyncio.Future[tuple[str | None, str]]]] = []
+        self._reading = False
+        self._rounds: set[asyncio.Task[None]] = set()
         self._set_if_generation = self.client.register_script(_SET_IF_GENERATION)
         self._invalidate = self.client.register_script(_INVALIDATE)
         self._rate_limit = self.client.register_script(_RATE_LIMIT)
@@ -170,25 +174,66 @@ class RedisStore:
 
     async def get(self, key: str) -> tuple[str | None, str]:
         """The cached value (or None) and the version ('<generation> <epoch>') to pass to
-        `put`; '-' when the cache may not be used now."""
+        `put`; '-' when the cache may not be used now.
+
+        Reads share their round trips: every read that arrives while a round is in
+        flight joins the next one, which waits for the listener's sync once and then
+        fetches all their keys, generations and the epoch in one MGET. Under load a
+        worker sends one MGET for a whole wave of reads instead of one each (redis-py
+        costs far more CPU per command than per key)."""
         if not self.listening:
             return None, "-"
+        answer: asyncio.Future[tuple[str | None, str]] = (
+            asyncio.get_running_loop().create_future())
+        self._wanted.append((key, answer))
+        if not self._reading:
+            self._reading = True
+            task = asyncio.ensure_future(self._read_rounds())
+            self._rounds.add(task)
+            task.add_done_callback(self._rounds.discard)
+        return await answer
+
+    async def _read_rounds(self) -> None:
+        wanted: list[tuple[str, asyncio.Future[tuple[str | None, str]]]] = []
+        try:
+            while self._wanted:
+                wanted, self._wanted = self._wanted, []
+                found = await self._read_round([key for key, _ in wanted])
+                for (_, answer), value in zip(wanted, found, strict=True):
+                    if not answer.done():  # its reader may have been cancelled
+                        answer.set_result(value)
+                wanted = []
+        finally:
+            self._reading = False
+            # Never leave a reader hanging (an unexpected error, or cancelled at shutdown).
+            for _, answer in wanted + self._wanted:
+                if not answer.done():
+                    answer.set_result((None, "-"))
+            self._wanted = []
+
+    async def _read_round(self, keys: list[str]) -> list[tuple[str | None, str]]:
+        unusable: list[tuple[str | None, str]] = [(None, "-")] * len(keys)
         if self.sync is not None and not await self.sync():
-            return None, "-"
+            return unusable
+        distinct = list(dict.fromkeys(keys))
 
-        async def fetch() -> tuple[str | None, str]:
+        async def fetch() -> list[tuple[str | None, str]]:
+            names = [name for key in distinct for name in (key, f"{key}:gen")]
             # decode_responses=True: values come back as str (the stubs allow bytes too)
-            stored, generation, epoch = cast(
-                "list[str | None]", await self.client.mget(key, f"{key}:gen", EPOCH_KEY))
-            epoch = epoch or "0"
-            value = None
-            if stored is not None:
-                stored_epoch, _, rest = stored.partition("|")
-                if stored_epoch == epoch:
-                    value = rest
-            return value, f"{generation or ''} {epoch}"
+            values = cast("list[str | None]", await self.client.mget(*names, EPOCH_KEY))
+            epoch = values[-1] or "0"
+            by_key: dict[str, tuple[str | None, str]] = {}
+            for i, key in enumerate(distinct):
+                stored, generation = values[2 * i], values[2 * i + 1]
+                value = None
+                if stored is not None:
+                    stored_epoch, _, rest = stored.partition("|")
+                    if stored_epoch == epoch:
+                        value = rest
+                by_key[key] = (value, f"{generation or ''} {epoch}")
+            return [by_key[key] for key in keys]
 
-        return await self._call("get", fetch, (None, "-"))
+        return await self._call("get", fetch, unusable)
 
     async def put(self, key: str, value: str, version: str, ttl_ms: int) -> None:
         if version == "-":  # read while the cache could not be used: do not write

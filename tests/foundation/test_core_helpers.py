@@ -4,6 +4,7 @@ read-through (on the test Redis)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -234,3 +235,36 @@ async def test_cached_by_id_caches_rows_not_mistakes(store, redis_client):
     await rows.invalidate([4])
     assert redis_client.get(f"{prefix}:4") is None
     assert await rows.get(4) == (4, "row 4") and loaded == [4, 0, 0, 4]
+
+
+async def test_concurrent_reads_share_one_mget_and_each_gets_its_own_value(
+        store, redis_client):
+    keys = [key() for _ in range(8)]
+    for i, k in enumerate(keys[:6]):  # the last two are not cached
+        plant(redis_client, k, {"v": [i]}, px=30_000)
+    mgets = 0
+    real_mget = store.client.mget
+
+    async def counting_mget(*names):
+        nonlocal mgets
+        mgets += 1
+        return await real_mget(*names)
+
+    store.client.mget = counting_mget  # the real client, counted
+    wanted = [keys[i % 8] for i in range(40)]  # every key several times
+    loads = {k: Loader([100 + i]) for i, k in enumerate(keys)}
+    got = await asyncio.gather(*(read(store, k, loads[k]) for k in wanted))
+    assert got == [[i % 8] if i % 8 < 6 else [100 + i % 8] for i in range(40)]
+    assert mgets == 1, "40 concurrent reads of 8 keys went to Redis in one MGET"
+    assert cached(redis_client, keys[7]) == {"v": [107]}, "a miss is cached as before"
+
+
+async def test_a_read_that_is_cancelled_while_waiting_does_not_stall_the_others(store):
+    k = key()
+    waiting = asyncio.ensure_future(read(store, k, Loader([1])))
+    others = [asyncio.ensure_future(read(store, k, Loader([2]))) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiting.cancel()
+    results = await asyncio.gather(*others)
+    assert all(r in ([1], [2]) for r in results)
+    assert waiting.cancelled()
