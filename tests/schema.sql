@@ -994,6 +994,25 @@ $$;
 ALTER FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) OWNER TO tally_owner;
 
 --
+-- Name: _lock_user(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
+--
+
+CREATE FUNCTION segments._lock_user(p_user_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform 1 from segments.users u
+     where u.id = p_user_id and u.deleted_at is null
+       for no key update;
+    if not found then
+        perform tally.raise_not_found('user', p_user_id);
+    end if;
+end
+$$;
+
+ALTER FUNCTION segments._lock_user(p_user_id bigint) OWNER TO tally_owner;
+
+--
 -- Name: create_segment(text, numeric, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
@@ -1226,12 +1245,7 @@ begin
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this
     -- deletion; one that starts later waits for this one to commit.
@@ -1451,12 +1465,7 @@ begin
             format('ttl of segment %s must be positive', v_bad), 'add');
     end if;
 
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
     -- (re-checked after any wait: a segment deleted meanwhile is then not found). While
@@ -4593,6 +4602,12 @@ REVOKE ALL ON FUNCTION segments._derived_memberships() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _lock_user(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION segments._lock_user(p_user_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner

@@ -32,12 +32,7 @@ begin
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this
     -- deletion; one that starts later waits for this one to commit.

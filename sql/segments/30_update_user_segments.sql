@@ -118,12 +118,7 @@ begin
             format('ttl of segment %s must be positive', v_bad), 'add');
     end if;
 
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
     -- (re-checked after any wait: a segment deleted meanwhile is then not found). While
