@@ -228,9 +228,7 @@ CREATE FUNCTION booking.list_events(p_after_id bigint DEFAULT 0, p_page_size int
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 begin
-    if p_page_size is null or p_page_size not between 1 and 100 then
-        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100', 'page_size');
-    end if;
+    perform tally._check_page_size(p_page_size);
     return query
         select e.id, e.name, e.total_seats, e.total_seats - e.booked_seats
           from booking.events e
@@ -594,9 +592,7 @@ CREATE FUNCTION clicks.list_banners(p_after_id bigint DEFAULT 0, p_page_size int
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 begin
-    if p_page_size is null or p_page_size not between 1 and 100 then
-        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100', 'page_size');
-    end if;
+    perform tally._check_page_size(p_page_size);
     return query
         select b.id, b.name, b.created_at
           from clicks.banners b
@@ -2873,6 +2869,23 @@ $$;
 ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
 
 --
+-- Name: _check_page_size(integer); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._check_page_size(p_page_size integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_page_size is null or p_page_size not between 1 and 100 then
+        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100',
+                                  'page_size');
+    end if;
+end
+$$;
+
+ALTER FUNCTION tally._check_page_size(p_page_size integer) OWNER TO tally_owner;
+
+--
 -- Name: _idempotent_begin(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
@@ -4904,6 +4917,12 @@ GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_de
 
 REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
+
+--
+-- Name: FUNCTION _check_page_size(p_page_size integer); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._check_page_size(p_page_size integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_begin(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner
