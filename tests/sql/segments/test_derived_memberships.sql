@@ -20,6 +20,7 @@ $fn$;
 
 select results_eq($$select d.user_id, d.slug, d.added_at from segments._derived_memberships() d
                     where d.segment_id = (select id from seg where slug = 'dm_all')
+                      and d.user_id between 9100001101 and 9100001103
                     order by d.user_id$$,
     $$values (9100001101::bigint, 'dm_all'::text, timestamptz '2024-02-01'),
              (9100001102, 'dm_all', timestamptz '2024-03-01')$$,
