@@ -228,9 +228,7 @@ CREATE FUNCTION booking.list_events(p_after_id bigint DEFAULT 0, p_page_size int
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 begin
-    if p_page_size is null or p_page_size not between 1 and 100 then
-        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100', 'page_size');
-    end if;
+    perform tally._check_page_size(p_page_size);
     return query
         select e.id, e.name, e.total_seats, e.total_seats - e.booked_seats
           from booking.events e
@@ -594,9 +592,7 @@ CREATE FUNCTION clicks.list_banners(p_after_id bigint DEFAULT 0, p_page_size int
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 begin
-    if p_page_size is null or p_page_size not between 1 and 100 then
-        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100', 'page_size');
-    end if;
+    perform tally._check_page_size(p_page_size);
     return query
         select b.id, b.name, b.created_at
           from clicks.banners b
@@ -932,6 +928,26 @@ $$;
 ALTER FUNCTION segments._derived_adds(p_from timestamp with time zone, p_to timestamp with time zone, p_user_id bigint) OWNER TO tally_owner;
 
 --
+-- Name: _derived_memberships(); Type: FUNCTION; Schema: segments; Owner: tally_owner
+--
+
+CREATE FUNCTION segments._derived_memberships() RETURNS TABLE(user_id bigint, segment_id bigint, slug text, added_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    select u.id, s.id, s.slug, greatest(u.created_at, s.created_at)
+      from segments.segments s
+      join segments.users u on u.deleted_at is null
+     where s.deleted_at is null and s.auto_percent > 0
+       and segments._auto_member(u.id, s.slug, s.auto_percent)
+       and not exists (select 1 from segments.memberships m
+                        where m.user_id = u.id and m.segment_id = s.id)
+       and not exists (select 1 from segments.opt_outs o
+                        where o.user_id = u.id and o.segment_id = s.id)
+$$;
+
+ALTER FUNCTION segments._derived_memberships() OWNER TO tally_owner;
+
+--
 -- Name: _end_expired(bigint[], timestamp with time zone); Type: FUNCTION; Schema: segments; Owner: tally_owner
 --
 
@@ -972,6 +988,25 @@ CREATE FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with 
 $$;
 
 ALTER FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) OWNER TO tally_owner;
+
+--
+-- Name: _lock_user(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
+--
+
+CREATE FUNCTION segments._lock_user(p_user_id bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform 1 from segments.users u
+     where u.id = p_user_id and u.deleted_at is null
+       for no key update;
+    if not found then
+        perform tally.raise_not_found('user', p_user_id);
+    end if;
+end
+$$;
+
+ALTER FUNCTION segments._lock_user(p_user_id bigint) OWNER TO tally_owner;
 
 --
 -- Name: create_segment(text, numeric, text, text); Type: FUNCTION; Schema: segments; Owner: tally_owner
@@ -1147,26 +1182,21 @@ begin
                                   format('segment %s not found', p_slug), 'slug');
     end if;
     v_now := clock_timestamp();
-    update segments.segments s set deleted_at = v_now where s.id = v_id;
 
-    -- Derived members (automatic share, no row, no opt-out) first, while the explicit
-    -- rows are still there to tell them apart.
+    -- Derived members (_derived_memberships) first, while the segment is live and the
+    -- explicit rows are still there to tell them apart.
     if v_auto_percent > 0 then
         with logged as (
             insert into segments.history (user_id, segment_id, slug, operation, at)
-            select u.id, v_id, p_slug, 'remove', v_now
-              from segments.users u
-             where u.deleted_at is null
-               and segments._auto_member(u.id, p_slug, v_auto_percent)
-               and not exists (select 1 from segments.memberships m
-                                where m.user_id = u.id and m.segment_id = v_id)
-               and not exists (select 1 from segments.opt_outs o
-                                where o.user_id = u.id and o.segment_id = v_id)
+            select d.user_id, v_id, p_slug, 'remove', v_now
+              from segments._derived_memberships() d
+             where d.segment_id = v_id
             returning 1
         )
         select count(*) into v_derived from logged;
         delete from segments.opt_outs o where o.segment_id = v_id;
     end if;
+    update segments.segments s set deleted_at = v_now where s.id = v_id;
 
     with ended as (
         delete from segments.memberships m
@@ -1196,7 +1226,6 @@ CREATE FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text DE
     AS $$
 declare
     v_outcome jsonb;
-    v_auto bigint[];
     v_now timestamptz;
     v_count integer;
 begin
@@ -1212,24 +1241,18 @@ begin
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this
     -- deletion; one that starts later waits for this one to commit.
     lock table segments.users in row exclusive mode;
     -- The live automatic segments the user's bucket falls into, FOR SHARE (in id order)
     -- against a concurrent delete_segment: one of the two ends each derived membership.
-    select coalesce(array_agg(a.id order by a.id), '{}') into v_auto
-      from (select s.id from segments.segments s
-             where s.deleted_at is null and s.auto_percent > 0
-               and segments._auto_member(p_user_id, s.slug, s.auto_percent)
-             order by s.id
-               for share) a;
+    perform s.id from segments.segments s
+     where s.deleted_at is null and s.auto_percent > 0
+       and segments._auto_member(p_user_id, s.slug, s.auto_percent)
+     order by s.id
+       for share;
     -- Lock first, then read the time (see delete_segment: an UPDATE that waits keeps
     -- the time from before the wait).
     v_now := clock_timestamp();
@@ -1239,20 +1262,17 @@ begin
       from segments._derived_adds('-infinity', 'infinity', p_user_id) d
      order by d.at, d.segment_id;
 
-    update segments.users u set deleted_at = v_now where u.id = p_user_id;
-
+    -- The memberships end while the user is still live: its derived ones are read
+    -- (_derived_memberships) in the statement that deletes its rows, as they were before.
     with ended as (
         delete from segments.memberships m
          where m.user_id = p_user_id
         returning m.segment_id, least(m.expires_at, v_now) as at
     ),
     derived as (
-        select a.id as segment_id, v_now as at
-          from unnest(v_auto) a (id)
-         where not exists (select 1 from segments.memberships m
-                            where m.user_id = p_user_id and m.segment_id = a.id)
-           and not exists (select 1 from segments.opt_outs o
-                            where o.user_id = p_user_id and o.segment_id = a.id)
+        select d.segment_id, v_now as at
+          from segments._derived_memberships() d
+         where d.user_id = p_user_id
     ),
     logged as (
         insert into segments.history (user_id, segment_id, slug, operation, at)
@@ -1263,6 +1283,7 @@ begin
         returning 1
     )
     select count(*)::integer into v_count from logged;
+    update segments.users u set deleted_at = v_now where u.id = p_user_id;
     delete from segments.opt_outs o where o.user_id = p_user_id;
     return v_count;
 end
@@ -1374,7 +1395,6 @@ declare
     v_bad text;
     v_ord integer;
     v_field text := 'add';
-    v_user_created timestamptz;
     v_found bigint;
 begin
     if p_idempotency_key is not null then
@@ -1441,12 +1461,7 @@ begin
             format('ttl of segment %s must be positive', v_bad), 'add');
     end if;
 
-    select u.created_at into v_user_created from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
     -- (re-checked after any wait: a segment deleted meanwhile is then not found). While
@@ -1498,14 +1513,14 @@ begin
     -- 2. Removals and adds (disjoint sets of segments), with their history, in one
     --    statement (a data-modifying WITH runs to completion whether or not it is read).
     --    had: what the user had of each segment before - 'explicit' (an active row),
-    --    'derived' (by the automatic share), 'opted_out' (the share holds the user, who
-    --    ended it) or 'none'. Nobody else changes these rows meanwhile: the user's row
-    --    and the segments are locked.
+    --    'derived' (_derived_memberships, with its added_at), 'opted_out' (the share
+    --    holds the user, who ended it) or 'none'. Nobody else changes these rows
+    --    meanwhile: the user's row and the segments are locked.
     return query
     with req as (
         select r.ord::integer as ord, r.slug, true as is_add, s.id as segment_id,
                coalesce(r.expires_at, v_now + r.ttl) as expires_at,
-               segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto, s.created_at
+               segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto
           from unnest(v_add,
                       coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
                       coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
@@ -1513,7 +1528,7 @@ begin
           join segments.segments s on s.slug = r.slug and s.deleted_at is null
         union all
         select v_n + r.ord::integer, r.slug, false, s.id, null,
-               segments._auto_member(p_user_id, s.slug, s.auto_percent), s.created_at
+               segments._auto_member(p_user_id, s.slug, s.auto_percent)
           from unnest(v_remove) with ordinality as r (slug, ord)
           join segments.segments s on s.slug = r.slug and s.deleted_at is null
     ),
@@ -1522,13 +1537,17 @@ begin
                case when exists (select 1 from segments.memberships m
                                   where m.user_id = p_user_id
                                     and m.segment_id = q.segment_id) then 'explicit'
+                    when q.derived_added_at is not null then 'derived'
                     when exists (select 1 from segments.opt_outs o
                                   where o.user_id = p_user_id
                                     and o.segment_id = q.segment_id) then 'opted_out'
-                    when q.auto then 'derived'
                     else 'none'
                end as had
-          from req q
+          from (select r.*,
+                       (select d.added_at from segments._derived_memberships() d
+                         where d.user_id = p_user_id
+                           and d.segment_id = r.segment_id) as derived_added_at
+                  from req r) q
     ),
     removed as (
         delete from segments.memberships m
@@ -1553,8 +1572,7 @@ begin
         -- A derived membership needs a row only to carry an expiry; it keeps its added_at.
         insert into segments.memberships as m (user_id, segment_id, expires_at, added_at)
         select p_user_id, st.segment_id, st.expires_at,
-               case when st.had = 'derived' then greatest(v_user_created, st.created_at)
-                    else v_now end
+               case when st.had = 'derived' then st.derived_added_at else v_now end
           from st
          where st.is_add and (st.had <> 'derived' or st.expires_at is not null)
          order by st.segment_id
@@ -1589,10 +1607,9 @@ CREATE FUNCTION segments.user_segments(p_user_id bigint) RETURNS TABLE(slug text
 #variable_conflict use_column
 declare
     v_now timestamptz := clock_timestamp();
-    v_created timestamptz;
 begin
     perform tally.check_id(p_user_id, 'user_id');
-    select u.created_at into v_created from segments.users u
+    perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null;
     if not found then
         perform tally.raise_not_found('user', p_user_id);
@@ -1606,14 +1623,9 @@ begin
                  where m.user_id = p_user_id
                    and (m.expires_at is null or m.expires_at > v_now)
                 union all
-                select s.slug, null, greatest(v_created, s.created_at)
-                  from segments.segments s
-                 where s.deleted_at is null and s.auto_percent > 0
-                   and segments._auto_member(p_user_id, s.slug, s.auto_percent)
-                   and not exists (select 1 from segments.memberships m
-                                    where m.user_id = p_user_id and m.segment_id = s.id)
-                   and not exists (select 1 from segments.opt_outs o
-                                    where o.user_id = p_user_id and o.segment_id = s.id)) x
+                select d.slug, null, d.added_at
+                  from segments._derived_memberships() d
+                 where d.user_id = p_user_id) x
          order by x.slug collate "C";
 end
 $$;
@@ -2855,6 +2867,23 @@ end
 $$;
 
 ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
+
+--
+-- Name: _check_page_size(integer); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._check_page_size(p_page_size integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_page_size is null or p_page_size not between 1 and 100 then
+        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100',
+                                  'page_size');
+    end if;
+end
+$$;
+
+ALTER FUNCTION tally._check_page_size(p_page_size integer) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_begin(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -4576,10 +4605,22 @@ REVOKE ALL ON FUNCTION segments._check_slug(p_slug text, p_field text) FROM PUBL
 REVOKE ALL ON FUNCTION segments._derived_adds(p_from timestamp with time zone, p_to timestamp with time zone, p_user_id bigint) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _derived_memberships(); Type: ACL; Schema: segments; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION segments._derived_memberships() FROM PUBLIC;
+
+--
 -- Name: FUNCTION _end_expired(p_user_ids bigint[], p_now timestamp with time zone); Type: ACL; Schema: segments; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _lock_user(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION segments._lock_user(p_user_id bigint) FROM PUBLIC;
 
 --
 -- Name: FUNCTION create_segment(p_slug text, p_auto_percent numeric, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: segments; Owner: tally_owner
@@ -4876,6 +4917,12 @@ GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_de
 
 REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
+
+--
+-- Name: FUNCTION _check_page_size(p_page_size integer); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._check_page_size(p_page_size integer) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_begin(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner

@@ -264,6 +264,30 @@ async def expect_error(call, code: grpc.StatusCode, reason: str) -> grpc.aio.Aio
     return caught.value
 
 
+async def check_paging(list_call, request_type, items: str) -> list[int]:
+    """The rules every token-paged List RPC keeps: pages of 3 go through everything in id
+    order, a page never holds more than asked, a page_size above 100 gets at most 100,
+    and a negative page_size or an undecodable page_token is INVALID_ARGUMENT. Returns
+    the ids seen; at least one row must exist."""
+    seen: list[int] = []
+    token = ""
+    while True:
+        page = await list_call(request_type(page_size=3, page_token=token))
+        assert len(getattr(page, items)) <= 3
+        seen.extend(row.id for row in getattr(page, items))
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == sorted(seen)
+    big = await list_call(request_type(page_size=1000))
+    assert 0 < len(getattr(big, items)) <= 100
+    await expect_error(list_call(request_type(page_size=-1)),
+                       grpc.StatusCode.INVALID_ARGUMENT, "PAGE_SIZE_INVALID")
+    await expect_error(list_call(request_type(page_token="not-a-token!")),
+                       grpc.StatusCode.INVALID_ARGUMENT, "PAGE_TOKEN_INVALID")
+    return seen
+
+
 def cached(redis_client, key: str) -> object | None:
     """The value the server's cache holds at `key` (stored as '<epoch>|<json>'), decoded;
     None when nothing is cached there."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/tally"
@@ -59,32 +61,32 @@ def is_loopback_addr(addr: str) -> bool:
 
 AUTH_MODES = ("required", "off")
 
+T = TypeVar("T")
 
-def _int(name: str, default: int) -> int:
+
+def _setting(name: str, default: T, parse: Callable[[str], T], what: str) -> T:
+    """The environment variable `name` parsed, or `default` when it is unset or empty; a
+    value that does not parse stops the process, naming the variable."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+        raise SystemExit(f"{name} must be {what}, got {raw!r}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _setting(name, default, int, "an integer")
 
 
 def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+    return _setting(name, default, float, "a number")
 
 
 def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return _setting(name, default,
+                    lambda raw: raw.strip().lower() in {"1", "true", "yes", "on"}, "a boolean")
 
 
 @dataclass(frozen=True)

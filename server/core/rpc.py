@@ -213,6 +213,16 @@ class Registrar:
                                         "ms": round(elapsed * 1000, 2)})
 
         async def fail(context: _Context, exc: BaseException, started: float) -> None:
+            """After the call raised `exc`: count and log it and answer it as an error (the
+            abort raises). An abort already under way passes, and a call the client gave up
+            (cancelled) is counted as such; the caller re-raises what returns."""
+            if isinstance(exc, AbortError):
+                return
+            if isinstance(exc, asyncio.CancelledError):
+                count(_abandoned(context), started)
+                return
+            if not isinstance(exc, Exception):
+                return
             err = errors.to_rpc_error(exc)
             count(err.code, started)
             level = logging.ERROR if err.code in _SERVER_FAULTS else logging.WARNING
@@ -244,13 +254,9 @@ class Registrar:
                 try:
                     await admit(request, context)
                     response = await behavior(request, context)
-                except AbortError:
-                    raise
-                except asyncio.CancelledError:
-                    count(_abandoned(context), started)
-                    raise
-                except Exception as exc:
+                except BaseException as exc:
                     await fail(context, exc, started)
+                    raise
                 count(grpc.StatusCode.OK, started)
                 return response
 
@@ -267,13 +273,9 @@ class Registrar:
                     await admit(request, context)
                     async for item in stream_behavior(request, context):
                         yield item
-                except AbortError:
-                    raise
-                except asyncio.CancelledError:
-                    count(_abandoned(context), started)
-                    raise
-                except Exception as exc:
+                except BaseException as exc:
                     await fail(context, exc, started)
+                    raise
                 count(grpc.StatusCode.OK, started)
 
             return grpc.unary_stream_rpc_method_handler(

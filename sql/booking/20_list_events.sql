@@ -9,9 +9,7 @@ security definer
 set search_path = booking, pg_temp
 as $fn$
 begin
-    if p_page_size is null or p_page_size not between 1 and 100 then
-        perform tally.raise_error('TLIA1', 'PAGE_SIZE_INVALID', 'page_size must be 1 to 100', 'page_size');
-    end if;
+    perform tally._check_page_size(p_page_size);
     return query
         select e.id, e.name, e.total_seats, e.total_seats - e.booked_seats
           from booking.events e

@@ -6,10 +6,9 @@
 --   * explicit: a row of segments.memberships, active while its expiry is null or in
 --     the future (an expired row of an automatic segment is not active either: the row
 --     decides);
---   * derived: the user is live and its bucket falls into a live automatic segment
---     (_auto_member), and there is neither a memberships row nor an opt-out
---     (segments.opt_outs) for the pair; no expiry, added when the later of the user and
---     the segment was created.
+--   * derived (_derived_memberships): the user's bucket falls into a live automatic
+--     segment, and there is neither a memberships row nor an opt-out for the pair; no
+--     expiry, added when the later of the user and the segment was created.
 -- The user's row by primary key, then one query: its memberships rows by primary key
 -- plus the few live automatic segments, each checked against the two primary keys.
 -- TLNF1 USER_NOT_FOUND, TLIA1 USER_ID_INVALID.
@@ -24,10 +23,9 @@ as $fn$
 #variable_conflict use_column
 declare
     v_now timestamptz := clock_timestamp();
-    v_created timestamptz;
 begin
     perform tally.check_id(p_user_id, 'user_id');
-    select u.created_at into v_created from segments.users u
+    perform 1 from segments.users u
      where u.id = p_user_id and u.deleted_at is null;
     if not found then
         perform tally.raise_not_found('user', p_user_id);
@@ -41,14 +39,9 @@ begin
                  where m.user_id = p_user_id
                    and (m.expires_at is null or m.expires_at > v_now)
                 union all
-                select s.slug, null, greatest(v_created, s.created_at)
-                  from segments.segments s
-                 where s.deleted_at is null and s.auto_percent > 0
-                   and segments._auto_member(p_user_id, s.slug, s.auto_percent)
-                   and not exists (select 1 from segments.memberships m
-                                    where m.user_id = p_user_id and m.segment_id = s.id)
-                   and not exists (select 1 from segments.opt_outs o
-                                    where o.user_id = p_user_id and o.segment_id = s.id)) x
+                select d.slug, null, d.added_at
+                  from segments._derived_memberships() d
+                 where d.user_id = p_user_id) x
          order by x.slug collate "C";
 end
 $fn$;

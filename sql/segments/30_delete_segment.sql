@@ -45,26 +45,21 @@ begin
                                   format('segment %s not found', p_slug), 'slug');
     end if;
     v_now := clock_timestamp();
-    update segments.segments s set deleted_at = v_now where s.id = v_id;
 
-    -- Derived members (automatic share, no row, no opt-out) first, while the explicit
-    -- rows are still there to tell them apart.
+    -- Derived members (_derived_memberships) first, while the segment is live and the
+    -- explicit rows are still there to tell them apart.
     if v_auto_percent > 0 then
         with logged as (
             insert into segments.history (user_id, segment_id, slug, operation, at)
-            select u.id, v_id, p_slug, 'remove', v_now
-              from segments.users u
-             where u.deleted_at is null
-               and segments._auto_member(u.id, p_slug, v_auto_percent)
-               and not exists (select 1 from segments.memberships m
-                                where m.user_id = u.id and m.segment_id = v_id)
-               and not exists (select 1 from segments.opt_outs o
-                                where o.user_id = u.id and o.segment_id = v_id)
+            select d.user_id, v_id, p_slug, 'remove', v_now
+              from segments._derived_memberships() d
+             where d.segment_id = v_id
             returning 1
         )
         select count(*) into v_derived from logged;
         delete from segments.opt_outs o where o.segment_id = v_id;
     end if;
+    update segments.segments s set deleted_at = v_now where s.id = v_id;
 
     with ended as (
         delete from segments.memberships m

@@ -17,7 +17,6 @@ set search_path = segments, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
-    v_auto bigint[];
     v_now timestamptz;
     v_count integer;
 begin
@@ -33,24 +32,18 @@ begin
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform 1 from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
     -- The lock the UPDATE below needs, taken now: it waits for a create_segment of an
     -- automatic segment (SHARE), so that segment is visible here and dated before this
     -- deletion; one that starts later waits for this one to commit.
     lock table segments.users in row exclusive mode;
     -- The live automatic segments the user's bucket falls into, FOR SHARE (in id order)
     -- against a concurrent delete_segment: one of the two ends each derived membership.
-    select coalesce(array_agg(a.id order by a.id), '{}') into v_auto
-      from (select s.id from segments.segments s
-             where s.deleted_at is null and s.auto_percent > 0
-               and segments._auto_member(p_user_id, s.slug, s.auto_percent)
-             order by s.id
-               for share) a;
+    perform s.id from segments.segments s
+     where s.deleted_at is null and s.auto_percent > 0
+       and segments._auto_member(p_user_id, s.slug, s.auto_percent)
+     order by s.id
+       for share;
     -- Lock first, then read the time (see delete_segment: an UPDATE that waits keeps
     -- the time from before the wait).
     v_now := clock_timestamp();
@@ -60,20 +53,17 @@ begin
       from segments._derived_adds('-infinity', 'infinity', p_user_id) d
      order by d.at, d.segment_id;
 
-    update segments.users u set deleted_at = v_now where u.id = p_user_id;
-
+    -- The memberships end while the user is still live: its derived ones are read
+    -- (_derived_memberships) in the statement that deletes its rows, as they were before.
     with ended as (
         delete from segments.memberships m
          where m.user_id = p_user_id
         returning m.segment_id, least(m.expires_at, v_now) as at
     ),
     derived as (
-        select a.id as segment_id, v_now as at
-          from unnest(v_auto) a (id)
-         where not exists (select 1 from segments.memberships m
-                            where m.user_id = p_user_id and m.segment_id = a.id)
-           and not exists (select 1 from segments.opt_outs o
-                            where o.user_id = p_user_id and o.segment_id = a.id)
+        select d.segment_id, v_now as at
+          from segments._derived_memberships() d
+         where d.user_id = p_user_id
     ),
     logged as (
         insert into segments.history (user_id, segment_id, slug, operation, at)
@@ -84,6 +74,7 @@ begin
         returning 1
     )
     select count(*)::integer into v_count from logged;
+    update segments.users u set deleted_at = v_now where u.id = p_user_id;
     delete from segments.opt_outs o where o.user_id = p_user_id;
     return v_count;
 end

@@ -52,7 +52,6 @@ declare
     v_bad text;
     v_ord integer;
     v_field text := 'add';
-    v_user_created timestamptz;
     v_found bigint;
 begin
     if p_idempotency_key is not null then
@@ -119,12 +118,7 @@ begin
             format('ttl of segment %s must be positive', v_bad), 'add');
     end if;
 
-    select u.created_at into v_user_created from segments.users u
-     where u.id = p_user_id and u.deleted_at is null
-       for no key update;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
+    perform segments._lock_user(p_user_id);
 
     -- The segments, locked FOR SHARE in id order against a concurrent delete_segment
     -- (re-checked after any wait: a segment deleted meanwhile is then not found). While
@@ -176,14 +170,14 @@ begin
     -- 2. Removals and adds (disjoint sets of segments), with their history, in one
     --    statement (a data-modifying WITH runs to completion whether or not it is read).
     --    had: what the user had of each segment before - 'explicit' (an active row),
-    --    'derived' (by the automatic share), 'opted_out' (the share holds the user, who
-    --    ended it) or 'none'. Nobody else changes these rows meanwhile: the user's row
-    --    and the segments are locked.
+    --    'derived' (_derived_memberships, with its added_at), 'opted_out' (the share
+    --    holds the user, who ended it) or 'none'. Nobody else changes these rows
+    --    meanwhile: the user's row and the segments are locked.
     return query
     with req as (
         select r.ord::integer as ord, r.slug, true as is_add, s.id as segment_id,
                coalesce(r.expires_at, v_now + r.ttl) as expires_at,
-               segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto, s.created_at
+               segments._auto_member(p_user_id, s.slug, s.auto_percent) as auto
           from unnest(v_add,
                       coalesce(p_add_expires_at, array_fill(null::timestamptz, array[v_n])),
                       coalesce(p_add_ttls, array_fill(null::interval, array[v_n])))
@@ -191,7 +185,7 @@ begin
           join segments.segments s on s.slug = r.slug and s.deleted_at is null
         union all
         select v_n + r.ord::integer, r.slug, false, s.id, null,
-               segments._auto_member(p_user_id, s.slug, s.auto_percent), s.created_at
+               segments._auto_member(p_user_id, s.slug, s.auto_percent)
           from unnest(v_remove) with ordinality as r (slug, ord)
           join segments.segments s on s.slug = r.slug and s.deleted_at is null
     ),
@@ -200,13 +194,17 @@ begin
                case when exists (select 1 from segments.memberships m
                                   where m.user_id = p_user_id
                                     and m.segment_id = q.segment_id) then 'explicit'
+                    when q.derived_added_at is not null then 'derived'
                     when exists (select 1 from segments.opt_outs o
                                   where o.user_id = p_user_id
                                     and o.segment_id = q.segment_id) then 'opted_out'
-                    when q.auto then 'derived'
                     else 'none'
                end as had
-          from req q
+          from (select r.*,
+                       (select d.added_at from segments._derived_memberships() d
+                         where d.user_id = p_user_id
+                           and d.segment_id = r.segment_id) as derived_added_at
+                  from req r) q
     ),
     removed as (
         delete from segments.memberships m
@@ -231,8 +229,7 @@ begin
         -- A derived membership needs a row only to carry an expiry; it keeps its added_at.
         insert into segments.memberships as m (user_id, segment_id, expires_at, added_at)
         select p_user_id, st.segment_id, st.expires_at,
-               case when st.had = 'derived' then greatest(v_user_created, st.created_at)
-                    else v_now end
+               case when st.had = 'derived' then st.derived_added_at else v_now end
           from st
          where st.is_add and (st.had <> 'derived' or st.expires_at is not null)
          order by st.segment_id

@@ -4,7 +4,7 @@ select plan(4);
 
 select functions_are('segments', array[
     '_auto_bucket', '_auto_member', '_check_slug', '_derived_adds',
-    '_end_expired',
+    '_derived_memberships', '_end_expired', '_lock_user',
     'create_segment', 'create_user',
     'delete_segment', 'delete_user', 'expire_memberships', 'export_history',
     'update_user_segments', 'user_segments']);

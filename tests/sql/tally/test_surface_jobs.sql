@@ -10,7 +10,7 @@ select functions_are('tally', array[
     'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
     'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
     'purge_idempotency_keys', 'record_failed_job_run', 'revoke_api_key',
-    'tg_cached_rows__announce']);
+    '_check_page_size', 'tg_cached_rows__announce']);
 select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
