@@ -1633,6 +1633,38 @@ $$;
 ALTER FUNCTION segments.user_segments(p_user_id bigint) OWNER TO tally_owner;
 
 --
+-- Name: user_segments_batch(bigint[]); Type: FUNCTION; Schema: segments; Owner: tally_owner
+--
+
+CREATE FUNCTION segments.user_segments_batch(p_user_ids bigint[]) RETURNS TABLE(ord integer, slug text, expires_at timestamp with time zone, added_at timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'segments', 'pg_temp'
+    AS $$
+declare
+    v_state text;
+    v_message text;
+    v_detail text;
+    v_field text;
+begin
+    for i in 1 .. coalesce(cardinality(p_user_ids), 0) loop
+        begin
+            return query
+                select i, s.slug, s.expires_at, s.added_at,
+                       null::text, null::text, null::text, null::text
+                  from segments.user_segments(p_user_ids[i]) s;
+        exception when sqlstate 'TL000' then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                                    v_detail = pg_exception_detail, v_field = column_name;
+            return query select i, null::text, null::timestamptz, null::timestamptz,
+                                v_state, v_detail, v_message, nullif(v_field, '');
+        end;
+    end loop;
+end
+$$;
+
+ALTER FUNCTION segments.user_segments_batch(p_user_ids bigint[]) OWNER TO tally_owner;
+
+--
 -- Name: _check_orders(bigint[], bigint[], integer[], bigint[], integer[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -4677,6 +4709,13 @@ GRANT ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slug
 
 REVOKE ALL ON FUNCTION segments.user_segments(p_user_id bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION segments.user_segments(p_user_id bigint) TO tally_app;
+
+--
+-- Name: FUNCTION user_segments_batch(p_user_ids bigint[]); Type: ACL; Schema: segments; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION segments.user_segments_batch(p_user_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.user_segments_batch(p_user_ids bigint[]) TO tally_app;
 
 --
 -- Name: FUNCTION _check_orders(p_user_ids bigint[], p_delivery_address_ids bigint[], p_line_orders integer[], p_product_ids bigint[], p_quantities integer[]); Type: ACL; Schema: shop; Owner: tally_owner

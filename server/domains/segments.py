@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
-from ..core import convert, db
+from ..core import convert, db, errors
+from ..core.batching import Batcher
 from ..core.idempotency import key_and_scope
 from ..jobs.job import Job
 
@@ -46,6 +47,10 @@ def _percent_text(value: Decimal | None) -> str:
 class SegmentService(pb_grpc.SegmentServiceServicer):
     def __init__(self, app: App) -> None:
         self.pool = app.pool
+        # Concurrent GetUserSegments calls share one statement (a read, so no commit to
+        # share: one round trip and one pooled connection for the wave instead of each).
+        self.reads: Batcher[int, pb.GetUserSegmentsResponse] = app.batcher(
+            "segments.user_segments", self._read_batch)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any
                          ) -> pb.CreateUserResponse:
@@ -108,12 +113,23 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def GetUserSegments(self, request: pb.GetUserSegmentsRequest, context: Any
                               ) -> pb.GetUserSegmentsResponse:
-        rows = await self.pool.fetch("select * from segments.user_segments($1)",
-                                     request.user_id)
-        return pb.GetUserSegmentsResponse(user_id=request.user_id, segments=[
-            pb.Membership(slug=r["slug"], expires_at=convert.timestamp(r["expires_at"]),
-                          added_at=convert.timestamp(r["added_at"]))
-            for r in rows])
+        return await self.reads.submit(request.user_id)
+
+    async def _read_batch(self, user_ids: list[int]
+                          ) -> list[pb.GetUserSegmentsResponse | errors.RpcError]:
+        results: list[pb.GetUserSegmentsResponse | errors.RpcError] = [
+            pb.GetUserSegmentsResponse(user_id=user_id) for user_id in user_ids]
+        for r in await self.pool.fetch(
+                "select * from segments.user_segments_batch($1::bigint[])", user_ids):
+            i = r["ord"] - 1
+            if r["error_sqlstate"] is not None:
+                results[i] = errors.from_outcome(r)
+                continue
+            reply = results[i]
+            assert isinstance(reply, pb.GetUserSegmentsResponse)  # errors come alone
+            reply.segments.add(slug=r["slug"], expires_at=convert.timestamp(r["expires_at"]),
+                               added_at=convert.timestamp(r["added_at"]))
+        return results
 
     async def ExportHistory(self, request: pb.ExportHistoryRequest, context: Any
                             ) -> AsyncIterator[pb.ExportHistoryChunk]:
