@@ -24,6 +24,7 @@ declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
     s clicks.settings;
@@ -31,8 +32,8 @@ begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
                            from generate_series(1, cardinality(p_banner_ids)) i order by i));
@@ -45,7 +46,7 @@ begin
         return query
         select x.*
           from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+                                        v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
          cross join lateral jsonb_to_record(a.r)
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
          order by x.ord;

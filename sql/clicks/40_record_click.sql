@@ -12,16 +12,16 @@ set search_path = clicks, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
         -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
+        v_request := 'clicks.record_click' || jsonb_build_array(p_banner_id)::text;
+        v_outcome := tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request);
         if v_outcome is null then
-            v_outcome := to_jsonb(clicks.record_click(p_banner_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
+            v_outcome := tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(clicks.record_click(p_banner_id)));
         end if;
         return (v_outcome #>> '{}')::timestamptz;
     end if;

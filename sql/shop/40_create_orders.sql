@@ -40,6 +40,7 @@ declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
     v_n integer := coalesce(cardinality(p_user_ids), 0);
@@ -53,8 +54,8 @@ begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[i], p_delivery_address_ids[i],
                                array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
@@ -76,7 +77,7 @@ begin
         return query
         select x.*
           from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
+                                        v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
          cross join lateral jsonb_to_record(a.r)
                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
          order by x.ord;

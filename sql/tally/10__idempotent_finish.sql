@@ -1,21 +1,22 @@
--- _idempotent_finish(scopes, keys, first_ord, replays, reasons, todo, done): the second half
--- of a keyed batch (see _idempotent_plan). `done` holds, at each item of `todo`, the
--- outcome row (as jsonb) the function computed for it. Records each key's outcome with its
--- first item, in this transaction, and returns one outcome per item, in input order, as
--- jsonb with its 'ord': the recorded outcome for a replay, the first item's for a key
--- repeated in the batch, an error for a key reused with another request or not valid.
+-- _idempotent_finish(scopes, keys, first_ord, replays, reasons, hashes, todo, done): the
+-- second half of a keyed batch (see _idempotent_plan). `done` holds, at each item of
+-- `todo`, the outcome row (as jsonb) the function computed for it. Inserts each new key
+-- once, with its request's hash and its first item's outcome, in one statement and in this
+-- transaction; returns one outcome per item, in input order, as jsonb with its 'ord': the
+-- recorded outcome for a replay, the first item's for a key repeated in the batch, an
+-- error for a key reused with another request or not valid.
 create function tally._idempotent_finish(
     p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[],
-    p_todo integer[], p_done jsonb[])
+    p_hashes bytea[], p_todo integer[], p_done jsonb[])
 returns setof jsonb
 language plpgsql
 set search_path = tally, pg_temp
 as $fn$
 begin
-    perform tally._idempotent_record(
-        array(select p_scopes[n] from unnest(p_todo) n where p_first[n] = n),
-        array(select p_keys[n] from unnest(p_todo) n where p_first[n] = n),
-        array(select p_done[n] from unnest(p_todo) n where p_first[n] = n));
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    select coalesce(p_scopes[t.n], ''), p_keys[t.n], p_hashes[t.n], p_done[t.n]
+      from unnest(p_todo) t (n)
+     where p_first[t.n] = t.n;
     return query
     select case
                when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
