@@ -9,13 +9,15 @@
 --   TLNF1 BANNER_NOT_FOUND.
 -- Valid items are summed per (banner, minute) first and written with one
 -- INSERT ... ON CONFLICT DO UPDATE in key order, so concurrent batches cannot deadlock
--- and each row is touched once per batch. The counted minute is in `minute`.
+-- and each row is touched once per batch. The counted minute is in `minute`. `replayed`:
+-- the item's key was recorded before or came earlier in the batch, so it counted nothing
+-- now and answers that key's outcome.
 create function clicks.record_clicks(p_banner_ids bigint[], p_counts integer[],
                                      p_occurred_ats timestamptz[],
                                      p_idempotency_keys text[] default null,
                                      p_idempotency_scopes text[] default null)
 returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
-               error_reason text, error_message text, error_field text)
+               error_reason text, error_message text, error_field text, replayed boolean)
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
@@ -48,7 +50,7 @@ begin
           from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
                                         v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
          cross join lateral jsonb_to_record(a.r)
-               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
          order by x.ord;
         return;
     end if;
@@ -107,7 +109,8 @@ begin
                when i.reason in ('BANNER_ID_INVALID', 'BANNER_NOT_FOUND') then 'banner_id'
                when i.reason = 'COUNT_INVALID' then 'count'
                when i.reason like 'OCCURRED_AT%' then 'occurred_at'
-           end
+           end,
+           false
       from item i
      order by i.ord;
 end

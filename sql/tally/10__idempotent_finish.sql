@@ -4,7 +4,8 @@
 -- once, with its request's hash and its first item's outcome, in one statement and in this
 -- transaction; returns one outcome per item, in input order, as jsonb with its 'ord': the
 -- recorded outcome for a replay, the first item's for a key repeated in the batch, an
--- error for a key reused with another request or not valid.
+-- error for a key reused with another request or not valid; with 'replayed' true when
+-- the item did nothing itself (its key was recorded before, or came earlier in the batch).
 create function tally._idempotent_finish(
     p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[],
     p_hashes bytea[], p_todo integer[], p_done jsonb[])
@@ -28,7 +29,8 @@ begin
                    'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
                    'error_field', 'idempotency_key')
                else coalesce(p_replays[g.n], p_done[coalesce(p_first[g.n], g.n)])
-           end || jsonb_build_object('ord', g.n)
+           end || jsonb_build_object('ord', g.n, 'replayed',
+                                     p_replays[g.n] is not null or coalesce(p_first[g.n] <> g.n, false))
       from generate_series(1, cardinality(p_reasons)) g (n)
      order by g.n;
 end

@@ -468,6 +468,8 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--keys", action="store_true",
                         help="RecordClick and CreateOrder through grpcload, each without"
                              " and with a distinct idempotency key on every call")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --keys: measure each pair this many times, in turn")
     args, ignored = parser.parse_known_args(argv)
     if ignored:
         print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")

@@ -50,10 +50,12 @@ select is(clicks.record_click((select id from bn), 'tap-click'),
 select is(clicks.ingest_clicks(array[(select id from bn)], array[5], array[null::timestamptz], 'tap-in'),
           clicks.ingest_clicks(array[(select id from bn)], array[5], array[null::timestamptz], 'tap-in'),
     'ingest_clicks: a repeat answers the same count');
-select is((select count(*) from clicks.record_clicks(array[(select id from bn), (select id from bn)],
-                                                      array[1, 1], array[now(), now()],
-                                                      array['tap-rc', 'tap-rc'])), 2::bigint,
-    'record_clicks: a key repeated in the batch');
+select results_eq($$select ord, error_sqlstate, replayed
+                      from clicks.record_clicks(array[(select id from bn), (select id from bn)],
+                                                array[1, 1], array[now(), now()],
+                                                array['tap-rc', 'tap-rc'])$$,
+    $$values (1, null::text, false), (2, null, true)$$,
+    'record_clicks: a key repeated in the batch counts once, the repeat is marked replayed');
 select is((select sum(clicks) from clicks.stats((select id from bn), now() - interval '1 hour',
                                                 now() + interval '2 minutes')), 7::numeric,
     'clicks counted once per key: 1 + 5 + 1');
