@@ -44,14 +44,13 @@ begin
                            from generate_series(1, cardinality(p_event_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from booking.reserve_seats(array(select p_event_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                               array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_todo, v_rows))
                as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
          order by x.ord;
         return;

@@ -41,15 +41,14 @@ begin
                            from generate_series(1, cardinality(p_banner_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_todo, v_rows))
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
          order by x.ord;
         return;

@@ -65,7 +65,7 @@ begin
                            from generate_series(1, cardinality(p_user_ids)) i order by i));
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from shop.create_orders(array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                        array(select p_delivery_address_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                        array(select array_position(v_todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
@@ -76,9 +76,8 @@ begin
                               where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_todo, v_rows))
                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
          order by x.ord;
         return;

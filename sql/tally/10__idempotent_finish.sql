@@ -2,14 +2,15 @@
 -- second half of a keyed batch (see _idempotent_plan). `done` holds, at each item of
 -- `todo`, the outcome row (as jsonb) the function computed for it. Inserts each new key
 -- once, with its request's hash and its first item's outcome, in one statement and in this
--- transaction; returns one outcome per item, in input order, as jsonb with its 'ord': the
+-- transaction; returns one outcome per item, in input order, as a jsonb array of objects
+-- with their 'ord' (one array: the caller reads it with a single jsonb_to_recordset): the
 -- recorded outcome for a replay, the first item's for a key repeated in the batch, an
 -- error for a key reused with another request or not valid; with 'replayed' true when
 -- the item did nothing itself (its key was recorded before, or came earlier in the batch).
 create function tally._idempotent_finish(
     p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[],
     p_hashes bytea[], p_todo integer[], p_done jsonb[])
-returns setof jsonb
+returns jsonb
 language plpgsql
 set search_path = tally, pg_temp
 as $fn$
@@ -18,8 +19,7 @@ begin
     select coalesce(p_scopes[t.n], ''), p_keys[t.n], p_hashes[t.n], p_done[t.n]
       from unnest(p_todo) t (n)
      where p_first[t.n] = t.n;
-    return query
-    select case
+    return jsonb_agg(case
                when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
                    'error_sqlstate', 'TLFP1', 'error_reason', p_reasons[g.n],
                    'error_message', 'this idempotency key was used with a different request',
@@ -31,7 +31,7 @@ begin
                else coalesce(p_replays[g.n], p_done[coalesce(p_first[g.n], g.n)])
            end || jsonb_build_object('ord', g.n, 'replayed',
                                      p_replays[g.n] is not null or coalesce(p_first[g.n] <> g.n, false))
-      from generate_series(1, cardinality(p_reasons)) g (n)
-     order by g.n;
+           order by g.n)
+      from generate_series(1, cardinality(p_reasons)) g (n);
 end
 $fn$;

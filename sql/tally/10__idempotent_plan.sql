@@ -57,12 +57,12 @@ begin
           from item i
           left join first f on f.s = i.s and f.k = i.k
           left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+         order by i.n
     )
-    select array_agg(p.first_ord order by p.n), array_agg(p.replay order by p.n),
-           array_agg(p.reason order by p.n), array_agg(p.h order by p.n),
-           coalesce(array_agg(p.n order by p.n)
-                        filter (where p.reason is null and p.replay is null
-                                  and coalesce(p.first_ord, p.n) = p.n), '{}')
+    -- (one sort, above, for all five arrays)
+    select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
+           coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
+                                             and coalesce(p.first_ord, p.n) = p.n), '{}')
       into first_ord, replays, reasons, hashes, todo
       from planned p;
 end

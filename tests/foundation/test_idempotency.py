@@ -307,8 +307,21 @@ async def test_every_covered_rpc_answers_a_repeat_with_its_first_answer(channel,
         items=[shop_pb2.CreateOrderRequest.Item(product_id=shop["product"], quantity=1)]))
     await twice(orders.UpdateOrderStatus, shop_pb2.UpdateOrderStatusRequest(
         order_id=placed.id, status=shop_pb2.ORDER_STATUS_PAID))
+    user = await twice(users.CreateUser, shop_pb2.CreateUserRequest(
+        username=f"{name}_2", email=f"{name}_2@example.com"))
+    await twice(users.UpdateUser,
+                shop_pb2.UpdateUserRequest(user_id=user.id, description="keyed"))
+    await twice(users.AddAddress, shop_pb2.AddAddressRequest(
+        user_id=user.id, street="Main 2", city="City", zip_code="222", country="DE"))
+    await twice(users.DeleteUser, shop_pb2.DeleteUserRequest(user_id=user.id))
+    await twice(products.CreateCategory, shop_pb2.CreateCategoryRequest(name=name))
+    await twice(products.DeleteProduct, shop_pb2.DeleteProductRequest(product_id=product.id))
     assert clicks_of(admin_db, banner.id) == 4
     assert stock_of(admin_db, shop["product"]) == 9
+    assert admin_db.execute("select count(*) from shop.users where id = %s",
+                            (user.id,)).fetchone()[0] == 0
+    assert admin_db.execute("select count(*) from shop.products where id = %s",
+                            (product.id,)).fetchone()[0] == 0
 
 
 async def test_a_replayed_update_does_not_put_its_old_answer_in_the_cache(channel, admin_db):

@@ -58,11 +58,11 @@ select is((select count(*) from tally.idempotency_keys where key in ('b-1', 'b-2
 select results_eq(
     $$select f.r ->> 'ord', coalesce(f.r ->> 'error_reason', f.r ->> 'answer', f.r #>> '{v}')
         from plan p,
-             tally._idempotent_finish(array['', '', '', '', '', null, ''],
+             jsonb_array_elements(tally._idempotent_finish(array['', '', '', '', '', null, ''],
                  array['b-1', 'b-1', null, 'k-1', 'b-1', 'b-2', ''], p.first_ord, p.replays,
                  p.reasons, p.hashes, p.todo,
                  array['{"v": "one"}', null, '{"v": "three"}', null, null, '{"v": "six"}',
-                       null]::jsonb[]) f (r)$$,
+                       null]::jsonb[])) f (r)$$,
     $$values ('1', 'one'), ('2', 'one'), ('3', 'three'), ('4', '1'),
              ('5', 'IDEMPOTENCY_KEY_REUSED'), ('6', 'six'), ('7', 'IDEMPOTENCY_KEY_INVALID')$$,
     'finishing answers every item in order: its own outcome, its first item''s, the '
