@@ -39,6 +39,21 @@ begin
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
                            from generate_series(1, cardinality(p_banner_ids)) i order by i));
+        if cardinality(v_todo) = cardinality(p_banner_ids) then
+            -- Every item is this call's own (new keys, none repeated: the usual case): done
+            -- as they are, and each key recorded with its item's row.
+            return query
+            with done as materialized (
+                select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[f.ord] as n, to_jsonb(f) as r
@@ -48,7 +63,7 @@ begin
         return query
         select x.*
           from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_todo, v_rows))
+                                        v_replays, v_reasons, v_hashes, v_rows))
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
          order by x.ord;
         return;

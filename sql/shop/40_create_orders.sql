@@ -57,12 +57,30 @@ begin
         -- this function without keys, and their keys recorded with their outcomes.
         select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[i], p_delivery_address_ids[i],
-                               array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
-                                      where l.o = i order by l.k),
-                               array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
-                                      where l.o = i order by l.k))::text
-                           from generate_series(1, cardinality(p_user_ids)) i order by i));
+                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
+                                   coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
+                           from generate_series(1, cardinality(p_user_ids)) o (i)
+                           left join (select u.o, array_agg(u.p order by u.k) as products,
+                                             array_agg(u.q order by u.k) as quantities
+                                        from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
+                                       group by u.o) l on l.o = o.i
+                          order by o.i));
+        if cardinality(v_todo) = v_n then
+            -- Every order is this call's own (new keys, none repeated: the usual case): placed
+            -- as they are, and each key recorded with its order's outcome row.
+            return query
+            with done as materialized (
+                select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders,
+                                                 p_product_ids, p_quantities)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
           left join (select v_todo[f.ord] as n, to_jsonb(f) as r
@@ -77,7 +95,7 @@ begin
         return query
         select x.*
           from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_todo, v_rows))
+                                        v_replays, v_reasons, v_hashes, v_rows))
                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
          order by x.ord;
         return;

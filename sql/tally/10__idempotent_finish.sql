@@ -1,24 +1,21 @@
--- _idempotent_finish(scopes, keys, first_ord, replays, reasons, hashes, todo, done): the
--- second half of a keyed batch (see _idempotent_plan). `done` holds, at each item of
--- `todo`, the outcome row (as jsonb) the function computed for it. Inserts each new key
--- once, with its request's hash and its first item's outcome, in one statement and in this
--- transaction; returns one outcome per item, in input order, as a jsonb array of objects
--- with their 'ord' (one array: the caller reads it with a single jsonb_to_recordset): the
--- recorded outcome for a replay, the first item's for a key repeated in the batch, an
--- error for a key reused with another request or not valid; with 'replayed' true when
--- the item did nothing itself (its key was recorded before, or came earlier in the batch).
+-- _idempotent_finish(scopes, keys, first_ord, replays, reasons, hashes, done): the
+-- second half of a keyed batch (see _idempotent_plan). `done` holds, at each item of the
+-- plan's `todo`, the outcome row (as jsonb) the function computed for it. Inserts each new
+-- key once, with its request's hash and its first item's outcome (_idempotent_keep), and
+-- returns one outcome per item, in input order, as one jsonb array (the caller reads it
+-- with a single jsonb_to_recordset) of objects with their 'ord': the recorded outcome for
+-- a replay, the first item's for a key repeated in the batch, an error for a key reused
+-- with another request or not valid; 'replayed' is true when the item did nothing itself
+-- (its key was recorded before, or came earlier in the batch).
 create function tally._idempotent_finish(
     p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[],
-    p_hashes bytea[], p_todo integer[], p_done jsonb[])
+    p_hashes bytea[], p_done jsonb[])
 returns jsonb
 language plpgsql
 set search_path = tally, pg_temp
 as $fn$
 begin
-    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
-    select coalesce(p_scopes[t.n], ''), p_keys[t.n], p_hashes[t.n], p_done[t.n]
-      from unnest(p_todo) t (n)
-     where p_first[t.n] = t.n;
+    perform tally._idempotent_keep(p_scopes, p_keys, p_first, p_hashes, p_done);
     return jsonb_agg(case
                when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
                    'error_sqlstate', 'TLFP1', 'error_reason', p_reasons[g.n],

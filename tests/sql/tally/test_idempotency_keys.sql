@@ -60,7 +60,7 @@ select results_eq(
         from plan p,
              jsonb_array_elements(tally._idempotent_finish(array['', '', '', '', '', null, ''],
                  array['b-1', 'b-1', null, 'k-1', 'b-1', 'b-2', ''], p.first_ord, p.replays,
-                 p.reasons, p.hashes, p.todo,
+                 p.reasons, p.hashes,
                  array['{"v": "one"}', null, '{"v": "three"}', null, null, '{"v": "six"}',
                        null]::jsonb[])) f (r)$$,
     $$values ('1', 'one'), ('2', 'one'), ('3', 'three'), ('4', '1'),
