@@ -745,6 +745,7 @@ ALTER FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text, p
 CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, banner_id bigint, minute timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     v_first integer[];
@@ -3019,49 +3020,24 @@ $$;
 ALTER FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) OWNER TO tally_owner;
 
 --
--- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
---
-
-CREATE TABLE tally.idempotency_keys (
-    scope text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    outcome jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
-    CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
-    CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
-)
-WITH (fillfactor='100');
-
-ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
-
---
--- Name: TABLE idempotency_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
---
-
-COMMENT ON TABLE tally.idempotency_keys IS 'Keys of keyed writes with their request hash and outcome, inserted once with the write. Write functions only.';
-
---
 -- Name: _idempotent_keep(text[], text[], integer[], bytea[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
 CREATE FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) RETURNS bigint
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
-    BEGIN ATOMIC
- WITH kept AS (
-          INSERT INTO tally.idempotency_keys (scope, key, request_hash, outcome)  SELECT COALESCE((_idempotent_keep.p_scopes)[u.n], ''::text) AS "coalesce",
-                     (_idempotent_keep.p_keys)[u.n] AS p_keys,
-                     (_idempotent_keep.p_hashes)[u.n] AS p_hashes,
-                     (_idempotent_keep.p_outcomes)[u.n] AS p_outcomes
-                    FROM generate_series(1, cardinality(_idempotent_keep.p_first)) u(n)
-                   WHERE ((_idempotent_keep.p_first)[u.n] = u.n)
-           RETURNING 1 AS "?column?"
-         )
-  SELECT count(*) AS count
-    FROM kept;
-END;
+    AS $$
+declare
+    v_count bigint;
+begin
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    select coalesce(p_scopes[u.n], ''), p_keys[u.n], p_hashes[u.n], p_outcomes[u.n]
+      from generate_series(1, cardinality(p_first)) u (n)
+     where p_first[u.n] = u.n;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
 
 ALTER FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) OWNER TO tally_owner;
 
@@ -3148,13 +3124,15 @@ ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests
 --
 
 CREATE FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) RETURNS jsonb
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
-    BEGIN ATOMIC
- INSERT INTO tally.idempotency_keys (scope, key, request_hash, outcome)
-   VALUES (COALESCE(_idempotent_record.p_scope, ''::text), _idempotent_record.p_key, sha256(convert_to(_idempotent_record.p_request, 'UTF8'::name)), _idempotent_record.p_outcome)
-   RETURNING idempotency_keys.outcome;
-END;
+    AS $$
+begin
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    values (coalesce(p_scope, ''), p_key, sha256(convert_to(p_request, 'UTF8')), p_outcome);
+    return p_outcome;
+end
+$$;
 
 ALTER FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) OWNER TO tally_owner;
 
@@ -4021,6 +3999,30 @@ CREATE TABLE tally.fences (
 );
 
 ALTER TABLE tally.fences OWNER TO tally_owner;
+
+--
+-- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TABLE tally.idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    outcome jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
+    CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
+    CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
+)
+WITH (fillfactor='100');
+
+ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
+
+--
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
+--
+
+COMMENT ON TABLE tally.idempotency_keys IS 'Keys of keyed writes with their request hash and outcome, inserted once with the write. Write functions only.';
 
 --
 -- Name: job_runs; Type: TABLE; Schema: tally; Owner: tally_owner

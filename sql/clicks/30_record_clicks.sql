@@ -21,6 +21,9 @@ returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
+-- Generic plans: the keyed path's statements were planned anew on every call (custom
+-- plans), which cost more than running them.
+set plan_cache_mode = force_generic_plan
 as $fn$
 declare
     v_first integer[];
