@@ -3108,7 +3108,7 @@ begin
           left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
          order by i.n
     )
-    -- (one sort, above, for all five arrays)
+    -- (one sort, above, for all five arrays: the aggregates read the rows in its order)
     select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
            coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
                                              and coalesce(p.first_ord, p.n) = p.n), '{}')

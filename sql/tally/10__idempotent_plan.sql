@@ -10,9 +10,10 @@
 --   replays:   the outcome recorded with the key (answer it, do nothing);
 --   reasons:   an error of the key itself: IDEMPOTENCY_KEY_REUSED (the key was recorded,
 --              or is first in this batch, with a different request), IDEMPOTENCY_KEY_INVALID;
---   hashes:    the request's SHA-256, which _idempotent_finish records with a new key;
+--   hashes:    the request's SHA-256, recorded with a new key;
 --   todo:      the items this call must do itself (no key, or a new key's first item).
--- Nothing is written here: _idempotent_finish inserts each new key once, with its outcome.
+-- Nothing is written here: after the work, _idempotent_finish (or, when todo is every item,
+-- _idempotent_keep) inserts each new key once, with its outcome.
 create function tally._idempotent_plan(
     p_scopes text[], p_keys text[], p_requests text[],
     out first_ord integer[], out replays jsonb[], out reasons text[], out hashes bytea[],
@@ -59,7 +60,7 @@ begin
           left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
          order by i.n
     )
-    -- (one sort, above, for all five arrays)
+    -- (one sort, above, for all five arrays: the aggregates read the rows in its order)
     select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
            coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
                                              and coalesce(p.first_ord, p.n) = p.n), '{}')
