@@ -197,6 +197,36 @@ def test_a_key_in_flight_makes_its_repeat_wait_for_the_first_commit(database_url
         assert count == 1 and result["id"] is not None
 
 
+def test_a_batch_waits_for_a_key_another_transaction_holds(database_url, admin_db):
+    """A batch with a key that another transaction has claimed and not committed waits
+    for it (the key's advisory lock), then answers that transaction's outcome for it and
+    does its other items; had the other rolled back, the batch does the item itself."""
+    app_url = with_user(database_url, APP_ROLE)
+    banner = admin_db.execute("select id from clicks.create_banner(%s)",
+                              (unique("held"),)).fetchone()[0]
+    batch_sql = ("select ord, error_sqlstate, replayed from clicks.record_clicks("
+                 "array[%s, %s]::bigint[], array[1, 1], array[now(), now()], %s) order by ord")
+    with psycopg.connect(app_url) as first, psycopg.connect(app_url, autocommit=True) as second:
+        for outcome in ("commit", "rollback"):
+            held, other = unique("held"), unique("other")
+            first.execute("select clicks.record_clicks(array[%s]::bigint[], array[1],"
+                          " array[now()], array[%s])", (banner, held))
+            result: dict[str, Any] = {}
+            waiter = threading.Thread(target=lambda: result.update(rows=second.execute(
+                batch_sql, (banner, banner, [other, held])).fetchall()))
+            waiter.start()
+            time.sleep(0.5)
+            assert waiter.is_alive(), "the batch waits while the key is held"
+            getattr(first, outcome)()
+            waiter.join(10)
+            assert not waiter.is_alive()
+            # The held key: answered from the first's record after its commit (replayed),
+            # done by the batch itself after its rollback.
+            assert result["rows"] == [(1, None, False), (2, None, outcome == "commit")]
+        # commit: 1 (first) + 1 (other); rollback: 0 (first) + 2 (other, held).
+        assert clicks_of(admin_db, banner) == 4
+
+
 async def test_reuse_with_another_request_and_replayed_errors(channel, admin_db):
     events = booking_pb2_grpc.BookingServiceStub(channel)
     key = unique("reuse")
