@@ -15,13 +15,11 @@ declare
     v_event_id bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
         v_request := 'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text;
-        v_outcome := tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request);
-        if v_outcome is null then
-            v_outcome := tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(booking.cancel_booking(p_booking_id)));
-        end if;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(booking.cancel_booking(p_booking_id))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform tally.check_id(p_booking_id, 'booking_id');

@@ -22,13 +22,11 @@ declare
     v_explicit bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
         v_request := 'segments.delete_segment' || jsonb_build_array(p_slug)::text;
-        v_outcome := tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request);
-        if v_outcome is null then
-            v_outcome := tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_segment(p_slug)));
-        end if;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_segment(p_slug))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform segments._check_slug(p_slug);

@@ -23,13 +23,11 @@ declare
     v_count integer;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
         v_request := 'segments.delete_user' || jsonb_build_array(p_user_id)::text;
-        v_outcome := tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request);
-        if v_outcome is null then
-            v_outcome := tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_user(p_user_id)));
-        end if;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_user(p_user_id))));
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');

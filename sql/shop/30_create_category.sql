@@ -13,13 +13,11 @@ declare
     v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
         v_request := 'shop.create_category' || jsonb_build_array(p_name)::text;
-        v_outcome := tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request);
-        if v_outcome is null then
-            v_outcome := tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f));
-        end if;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f)));
         return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, name text);
         return;
     end if;

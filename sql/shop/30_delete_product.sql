@@ -13,12 +13,11 @@ declare
     v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: do it once; a repeat answers as the first call did, without doing it.
+        -- Keyed: done once; a repeat answers as the first call did, without doing it.
         v_request := 'shop.delete_product' || jsonb_build_array(p_product_id)::text;
-        if tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request) is null then
-            perform shop.delete_product(p_product_id);
-            perform tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request, 'true');
-        end if;
+        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select 'true'::jsonb from shop.delete_product(p_product_id) f)));
         return;
     end if;
     perform tally.check_id(p_product_id, 'product_id');

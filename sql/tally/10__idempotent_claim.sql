@@ -5,6 +5,11 @@
 -- (the function's name and its arguments as JSON); its SHA-256 must match the recorded
 -- one: a key sent with a different request raises TLFP1 IDEMPOTENCY_KEY_REUSED, a
 -- malformed key TLIA1 IDEMPOTENCY_KEY_INVALID (field idempotency_key).
+-- A write function calls the pair in one expression:
+--   coalesce(tally._idempotent_claim(scope, key, request),
+--            tally._idempotent_record(scope, key, request, <the work, as jsonb>))
+-- COALESCE evaluates its arguments left to right and only until one is not null, so the
+-- work (and the recording) runs only for a new key, and after its claim.
 create function tally._idempotent_claim(p_scope text, p_key text, p_request text)
 returns jsonb
 language plpgsql
