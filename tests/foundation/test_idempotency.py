@@ -207,13 +207,16 @@ def test_a_batch_waits_for_a_key_another_transaction_holds(database_url, admin_d
     batch_sql = ("select ord, error_sqlstate, replayed from clicks.record_clicks("
                  "array[%s, %s]::bigint[], array[1, 1], array[now(), now()], %s) order by ord")
     with psycopg.connect(app_url) as first, psycopg.connect(app_url, autocommit=True) as second:
+
+        def run_batch(result: dict[str, Any], keys: list[str]) -> None:
+            result["rows"] = second.execute(batch_sql, (banner, banner, keys)).fetchall()
+
         for outcome in ("commit", "rollback"):
             held, other = unique("held"), unique("other")
             first.execute("select clicks.record_clicks(array[%s]::bigint[], array[1],"
                           " array[now()], array[%s])", (banner, held))
             result: dict[str, Any] = {}
-            waiter = threading.Thread(target=lambda: result.update(rows=second.execute(
-                batch_sql, (banner, banner, [other, held])).fetchall()))
+            waiter = threading.Thread(target=run_batch, args=(result, [other, held]))
             waiter.start()
             time.sleep(0.5)
             assert waiter.is_alive(), "the batch waits while the key is held"
