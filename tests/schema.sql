@@ -109,17 +109,15 @@ CREATE FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key te
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_event_id bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(booking.cancel_booking(p_booking_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(booking.cancel_booking(p_booking_id))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform tally.check_id(p_booking_id, 'booking_id');
@@ -143,17 +141,14 @@ CREATE FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idemp
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from booking.create_event(p_name, p_total_seats) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.create_event(p_name, p_total_seats) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, name text, total_seats integer, available_seats integer);
         return;
@@ -250,18 +245,15 @@ CREATE FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempo
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from booking.reserve_seat(p_event_id, p_user_id) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.reserve_seat(p_event_id, p_user_id) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, event_id bigint, user_id text, created_at timestamptz);
         return;
@@ -290,27 +282,42 @@ declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
 begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'booking.reserve_seats' || jsonb_build_array(p_event_ids[i], p_user_ids[i])::text
                            from generate_series(1, cardinality(p_event_ids)) i order by i));
+        if cardinality(v_todo) = cardinality(p_event_ids) then
+            -- Every item is this call's own (new keys, none repeated: the usual case): done
+            -- as they are, and each key recorded with its item's row.
+            return query
+            with done as materialized (
+                select * from booking.reserve_seats(p_event_ids, p_user_ids)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from booking.reserve_seats(array(select p_event_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                               array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_rows))
                as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
          order by x.ord;
         return;
@@ -488,17 +495,14 @@ CREATE FUNCTION clicks.create_banner(p_name text, p_idempotency_key text DEFAULT
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.create_banner' || jsonb_build_array(p_name)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from clicks.create_banner(p_name) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'clicks.create_banner' || jsonb_build_array(p_name)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, name text, created_at timestamptz);
         return;
@@ -545,17 +549,15 @@ CREATE FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], 
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     bad record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     if cardinality(p_banner_ids) > 10000 then
@@ -698,17 +700,15 @@ CREATE FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text D
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(clicks.record_click(p_banner_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'clicks.record_click' || jsonb_build_array(p_banner_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(clicks.record_click(p_banner_id))));
         return (v_outcome #>> '{}')::timestamptz;
     end if;
     select * into r from clicks.record_clicks(array[p_banner_id], array[1], array[now()]);
@@ -726,14 +726,16 @@ ALTER FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text, p
 -- Name: record_clicks(bigint[], integer[], timestamp with time zone[], text[], text[]); Type: FUNCTION; Schema: clicks; Owner: tally_owner
 --
 
-CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, banner_id bigint, minute timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text)
+CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], p_occurred_ats timestamp with time zone[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, banner_id bigint, minute timestamp with time zone, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
     s clicks.settings;
@@ -741,23 +743,37 @@ begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
                            from generate_series(1, cardinality(p_banner_ids)) i order by i));
+        if cardinality(v_todo) = cardinality(p_banner_ids) then
+            -- Every item is this call's own (new keys, none repeated: the usual case): done
+            -- as they are, and each key recorded with its item's row.
+            return query
+            with done as materialized (
+                select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
-               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_rows))
+               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
          order by x.ord;
         return;
     end if;
@@ -816,7 +832,8 @@ begin
                when i.reason in ('BANNER_ID_INVALID', 'BANNER_NOT_FOUND') then 'banner_id'
                when i.reason = 'COUNT_INVALID' then 'count'
                when i.reason like 'OCCURRED_AT%' then 'occurred_at'
-           end
+           end,
+           false
       from item i
      order by i.ord;
 end
@@ -1019,20 +1036,17 @@ CREATE FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric DEFA
 #variable_conflict use_column
 declare
     v_outcome jsonb;
+    v_request text;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from segments.create_segment(p_slug, p_auto_percent) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
         return;
@@ -1088,18 +1102,15 @@ CREATE FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text DE
 #variable_conflict use_column
 declare
     v_outcome jsonb;
+    v_request text;
     v_created_at timestamptz;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.create_user' || jsonb_build_array(p_user_id)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from segments.create_user(p_user_id) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.create_user' || jsonb_build_array(p_user_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (user_id bigint, created_at timestamptz, created boolean);
         return;
@@ -1151,6 +1162,7 @@ CREATE FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text DEFA
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
@@ -1158,14 +1170,11 @@ declare
     v_explicit bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.delete_segment' || jsonb_build_array(p_slug)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(segments.delete_segment(p_slug));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.delete_segment' || jsonb_build_array(p_slug)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_segment(p_slug))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform segments._check_slug(p_slug);
@@ -1226,18 +1235,16 @@ CREATE FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text DE
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_now timestamptz;
     v_count integer;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.delete_user' || jsonb_build_array(p_user_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(segments.delete_user(p_user_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.delete_user' || jsonb_build_array(p_user_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_user(p_user_id))));
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
@@ -1388,6 +1395,7 @@ CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text
 #variable_conflict use_column
 declare
     v_outcome jsonb;
+    v_request text;
     v_add text[] := coalesce(p_add_slugs, '{}');
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
@@ -1398,15 +1406,11 @@ declare
     v_found bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (operation text, slug text, expires_at timestamptz, changed boolean);
         return;
@@ -2059,14 +2063,26 @@ $$;
 ALTER FUNCTION shop._take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]) OWNER TO tally_owner;
 
 --
--- Name: add_address(bigint, text, text, text, text, text, boolean); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: add_address(bigint, text, text, text, text, text, boolean, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean DEFAULT false) RETURNS TABLE(id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamp with time zone)
+CREATE FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean DEFAULT false, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
+declare
+    v_outcome jsonb;
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.add_address' || jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f)));
+        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     if p_street is null or char_length(p_street) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'STREET_INVALID', 'street must be 1 to 200 characters', 'street');
@@ -2100,17 +2116,29 @@ begin
 end
 $$;
 
-ALTER FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean) OWNER TO tally_owner;
+ALTER FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: create_category(text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: create_category(text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.create_category(p_name text) RETURNS TABLE(id bigint, name text)
+CREATE FUNCTION shop.create_category(p_name text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, name text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
+declare
+    v_outcome jsonb;
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.create_category' || jsonb_build_array(p_name)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f)));
+        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, name text);
+        return;
+    end if;
     if p_name is null or char_length(p_name) not between 1 and 100 then
         perform tally.raise_error('TLIA1', 'NAME_INVALID', 'name must be 1 to 100 characters', 'name');
     end if;
@@ -2121,7 +2149,7 @@ exception when unique_violation then
 end
 $$;
 
-ALTER FUNCTION shop.create_category(p_name text) OWNER TO tally_owner;
+ALTER FUNCTION shop.create_category(p_name text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: create_order(bigint, bigint, bigint[], integer[], text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
@@ -2134,6 +2162,7 @@ CREATE FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -2143,15 +2172,11 @@ declare
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
@@ -2187,6 +2212,7 @@ declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
     v_n integer := coalesce(cardinality(p_user_ids), 0);
@@ -2200,18 +2226,36 @@ begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[i], p_delivery_address_ids[i],
-                               array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
-                                      where l.o = i order by l.k),
-                               array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
-                                      where l.o = i order by l.k))::text
-                           from generate_series(1, cardinality(p_user_ids)) i order by i));
+                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
+                                   coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
+                           from generate_series(1, cardinality(p_user_ids)) o (i)
+                           left join (select u.o, array_agg(u.p order by u.k) as products,
+                                             array_agg(u.q order by u.k) as quantities
+                                        from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
+                                       group by u.o) l on l.o = o.i
+                          order by o.i));
+        if cardinality(v_todo) = v_n then
+            -- Every order is this call's own (new keys, none repeated: the usual case): placed
+            -- as they are, and each key recorded with its order's outcome row.
+            return query
+            with done as materialized (
+                select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders,
+                                                 p_product_ids, p_quantities)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from shop.create_orders(array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                        array(select p_delivery_address_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                        array(select array_position(v_todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
@@ -2222,9 +2266,8 @@ begin
                               where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_rows))
                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
          order by x.ord;
         return;
@@ -2299,18 +2342,15 @@ CREATE FUNCTION shop.create_product(p_name text, p_description text, p_price tex
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_price numeric := shop._parse_price(p_price);
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.create_product' || jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.create_product' || jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
@@ -2337,18 +2377,15 @@ CREATE FUNCTION shop.create_user(p_username text, p_email text, p_description te
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_constraint text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.create_user(p_username, p_email, p_description) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_user(p_username, p_email, p_description) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
@@ -2367,14 +2404,24 @@ $$;
 ALTER FUNCTION shop.create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: delete_product(bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: delete_product(bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.delete_product(p_product_id bigint) RETURNS void
+CREATE FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
+declare
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: done once; a repeat answers as the first call did, without doing it.
+        v_request := 'shop.delete_product' || jsonb_build_array(p_product_id)::text;
+        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select 'true'::jsonb from shop.delete_product(p_product_id) f)));
+        return;
+    end if;
     perform tally.check_id(p_product_id, 'product_id');
     delete from shop.products p where p.id = p_product_id;
     if not found then
@@ -2386,17 +2433,27 @@ exception when foreign_key_violation then
 end
 $$;
 
-ALTER FUNCTION shop.delete_product(p_product_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: delete_user(bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: delete_user(bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.delete_user(p_user_id bigint) RETURNS void
+CREATE FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
+declare
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: done once; a repeat answers as the first call did, without doing it.
+        v_request := 'shop.delete_user' || jsonb_build_array(p_user_id)::text;
+        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select 'true'::jsonb from shop.delete_user(p_user_id) f)));
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     delete from shop.users u where u.id = p_user_id;
     if not found then
@@ -2408,7 +2465,7 @@ exception when foreign_key_violation then
 end
 $$;
 
-ALTER FUNCTION shop.delete_user(p_user_id bigint) OWNER TO tally_owner;
+ALTER FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: fold_statistics(); Type: FUNCTION; Schema: shop; Owner: tally_owner
@@ -2769,18 +2826,15 @@ CREATE FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_from shop.order_status;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.update_order_status(p_order_id, p_status) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_order_status(p_order_id, p_status) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
@@ -2828,18 +2882,15 @@ CREATE FUNCTION shop.update_product(p_product_id bigint, p_name text DEFAULT NUL
     AS $$
 declare
     v_outcome jsonb;
+    v_request text;
     v_price numeric := shop._parse_price(p_price);
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
@@ -2868,16 +2919,27 @@ $$;
 ALTER FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
--- Name: update_user(bigint, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+-- Name: update_user(bigint, text, text, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
-CREATE FUNCTION shop.update_user(p_user_id bigint, p_username text DEFAULT NULL::text, p_email text DEFAULT NULL::text, p_description text DEFAULT NULL::text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
+CREATE FUNCTION shop.update_user(p_user_id bigint, p_username text DEFAULT NULL::text, p_email text DEFAULT NULL::text, p_description text DEFAULT NULL::text, p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
     v_constraint text;
+    v_outcome jsonb;
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.update_user' || jsonb_build_array(p_user_id, p_username, p_email, p_description)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_user(p_user_id, p_username, p_email, p_description) f)));
+        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     perform shop._check_user(p_username, lower(p_email), p_description);
     return query
@@ -2898,7 +2960,7 @@ exception when unique_violation then
 end
 $$;
 
-ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
+ALTER FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
 
 --
 -- Name: _check_page_size(integer); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -2918,107 +2980,48 @@ $$;
 ALTER FUNCTION tally._check_page_size(p_page_size integer) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_begin(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_claim(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) RETURNS jsonb
+CREATE FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
 declare
     r record;
 begin
-    select * into strict r
-      from tally._idempotent_begin_batch(array[p_scope], array[p_key], array[p_request]);
-    if r.error_reason = 'IDEMPOTENCY_KEY_INVALID' then
-        perform tally.raise_error('TLIA1', r.error_reason,
+    if not tally._idempotent_key_valid(p_scope, p_key) then
+        perform tally.raise_error('TLIA1', 'IDEMPOTENCY_KEY_INVALID',
             'idempotency key must be 1 to 128 printable ASCII characters', 'idempotency_key');
-    elsif r.error_reason = 'IDEMPOTENCY_KEY_REUSED' then
-        perform tally.raise_error('TLFP1', r.error_reason,
+    end if;
+    perform pg_advisory_xact_lock(tally._idempotent_lock(p_scope, p_key));
+    -- A statement of its own, after the lock: it sees the commit of the call it waited for.
+    select t.request_hash, t.outcome into r
+      from tally.idempotency_keys t
+     where t.scope = coalesce(p_scope, '') and t.key = p_key;
+    if not found then
+        return null;
+    elsif r.request_hash <> sha256(convert_to(p_request, 'UTF8')) then
+        perform tally.raise_error('TLFP1', 'IDEMPOTENCY_KEY_REUSED',
             'this idempotency key was used with a different request', 'idempotency_key');
     end if;
     return r.outcome;
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_begin_batch(text[], text[], text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_finish(text[], text[], integer[], jsonb[], text[], bytea[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) RETURNS TABLE(ord integer, first_ord integer, outcome jsonb, error_reason text)
-    LANGUAGE plpgsql
-    SET search_path TO 'tally', 'pg_temp'
-    AS $_$
-declare
-    v_claimed_scopes text[];
-    v_claimed_keys text[];
-begin
-    -- Claim first, in a statement of its own: a key whose first transaction this insert
-    -- waited for is then read below by a statement that sees that transaction's commit.
-    with claimed as (
-        insert into tally.idempotency_keys as t (scope, key, request_hash)
-        select distinct on (coalesce(u.s, ''), u.k) coalesce(u.s, ''), u.k,
-               sha256(convert_to(u.req, 'UTF8'))
-          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
-         where u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
-           and char_length(coalesce(u.s, '')) <= 128
-         order by coalesce(u.s, ''), u.k, u.n
-            on conflict on constraint idempotency_keys_pkey do nothing
-        returning t.scope, t.key
-    )
-    select array_agg(c.scope), array_agg(c.key) into v_claimed_scopes, v_claimed_keys
-      from claimed c;
-
-    return query
-    with item as (
-        select u.n::integer as n, coalesce(u.s, '') as s, u.k,
-               sha256(convert_to(u.req, 'UTF8')) as h,
-               u.k ~ '^[ -~]+$' and octet_length(u.k) <= 128
-                   and char_length(coalesce(u.s, '')) <= 128 as valid
-          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
-    ),
-    first as (
-        select distinct on (i.s, i.k) i.s, i.k, i.n
-          from item i
-         where i.valid
-         order by i.s, i.k, i.n
-    )
-    select i.n,
-           case when cl.key is not null and i.h = t.request_hash then f.n end,
-           case when cl.key is null and i.h = t.request_hash then t.outcome end,
-           case
-               when i.k is null then null
-               when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
-               when i.h <> t.request_hash then 'IDEMPOTENCY_KEY_REUSED'
-           end
-      from item i
-      left join first f on f.s = i.s and f.k = i.k
-      left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
-      left join unnest(v_claimed_scopes, v_claimed_keys) cl (scope, key)
-             on cl.scope = i.s and cl.key = i.k
-     order by i.n;
-end
-$_$;
-
-ALTER FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) OWNER TO tally_owner;
-
---
--- Name: _idempotent_finish(text[], text[], integer[], jsonb[], text[], integer[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
---
-
-CREATE FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) RETURNS SETOF jsonb
+CREATE FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
 begin
-    perform tally._idempotent_record(
-        array(select p_scopes[n] from unnest(p_todo) n where p_first[n] = n),
-        array(select p_keys[n] from unnest(p_todo) n where p_first[n] = n),
-        array(select p_done[n] from unnest(p_todo) n where p_first[n] = n));
-    return query
-    select case
+    perform tally._idempotent_keep(p_scopes, p_keys, p_first, p_hashes, p_done);
+    return jsonb_agg(case
                when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
                    'error_sqlstate', 'TLFP1', 'error_reason', p_reasons[g.n],
                    'error_message', 'this idempotency key was used with a different request',
@@ -3028,19 +3031,62 @@ begin
                    'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
                    'error_field', 'idempotency_key')
                else coalesce(p_replays[g.n], p_done[coalesce(p_first[g.n], g.n)])
-           end || jsonb_build_object('ord', g.n)
-      from generate_series(1, cardinality(p_reasons)) g (n)
-     order by g.n;
+           end || jsonb_build_object('ord', g.n, 'replayed',
+                                     p_replays[g.n] is not null or coalesce(p_first[g.n] <> g.n, false))
+           order by g.n)
+      from generate_series(1, cardinality(p_reasons)) g (n);
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_keep(text[], text[], integer[], bytea[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $$
+declare
+    v_count bigint;
+begin
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    select coalesce(p_scopes[u.n], ''), p_keys[u.n], p_hashes[u.n], p_outcomes[u.n]
+      from generate_series(1, cardinality(p_first)) u (n)
+     where p_first[u.n] = u.n;
+    get diagnostics v_count = row_count;
+    return v_count;
+end
+$$;
+
+ALTER FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_key_valid(text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_key_valid(p_scope text, p_key text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((p_key ~ '^[ -~]+$'::text) AND (octet_length(p_key) <= 128) AND (char_length(COALESCE(p_scope, ''::text)) <= 128));
+
+ALTER FUNCTION tally._idempotent_key_valid(p_scope text, p_key text) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_lock(text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_lock(p_scope text, p_key text) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN hashtextextended(p_key, (hashtext(COALESCE(p_scope, ''::text)))::bigint);
+
+ALTER FUNCTION tally._idempotent_lock(p_scope text, p_key text) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_plan(text[], text[], text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) RETURNS record
+CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
@@ -3051,57 +3097,65 @@ begin
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
             'idempotency_keys and idempotency_scopes must have one entry per item');
     end if;
-    select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-           array_agg(b.error_reason order by b.ord)
-      into first_ord, replays, reasons
-      from tally._idempotent_begin_batch(p_scopes, p_keys, p_requests) b;
-    todo := array(select n from generate_series(1, cardinality(reasons)) n
-                   where reasons[n] is null and replays[n] is null
-                     and coalesce(first_ord[n], n) = n
-                   order by n);
+    perform pg_advisory_xact_lock(l.id)
+       from (select distinct tally._idempotent_lock(u.s, u.k) as id
+               from unnest(p_scopes, p_keys) u (s, k)
+              where u.k is not null
+              order by 1) l;
+    -- A statement of its own, after the locks: it sees the commits of the calls it waited for.
+    with item as (
+        select u.n::integer as n, coalesce(u.s, '') as s, u.k,
+               sha256(convert_to(u.req, 'UTF8')) as h,
+               tally._idempotent_key_valid(u.s, u.k) as valid
+          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
+    ),
+    first as (
+        select distinct on (i.s, i.k) i.s, i.k, i.n, i.h
+          from item i
+         where i.valid
+         order by i.s, i.k, i.n
+    ),
+    planned as (
+        select i.n, i.h,
+               case when t.key is null and i.h = f.h then f.n end as first_ord,
+               case when i.h = t.request_hash then t.outcome end as replay,
+               case
+                   when i.k is null then null
+                   when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
+                   when i.h <> coalesce(t.request_hash, f.h) then 'IDEMPOTENCY_KEY_REUSED'
+               end as reason
+          from item i
+          left join first f on f.s = i.s and f.k = i.k
+          left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+         order by i.n
+    )
+    -- (one sort, above, for all five arrays: the aggregates read the rows in its order)
+    select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
+           coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
+                                             and coalesce(p.first_ord, p.n) = p.n), '{}')
+      into first_ord, replays, reasons, hashes, todo
+      from planned p;
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) OWNER TO tally_owner;
 
 --
--- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_record(text, text, text, jsonb); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE TABLE tally.idempotency_keys (
-    scope text NOT NULL,
-    key text NOT NULL,
-    request_hash bytea NOT NULL,
-    outcome jsonb,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
-    CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
-    CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
-)
-WITH (fillfactor='90');
-
-ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
-
---
--- Name: TABLE idempotency_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
---
-
-COMMENT ON TABLE tally.idempotency_keys IS 'Keys of keyed writes with their request hash and recorded outcome. Write functions only.';
-
---
--- Name: _idempotent_record(text[], text[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
---
-
-CREATE FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) RETURNS void
-    LANGUAGE sql
+CREATE FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
-    BEGIN ATOMIC
- UPDATE tally.idempotency_keys AS t SET outcome = u.outcome
-    FROM UNNEST(_idempotent_record.p_scopes, _idempotent_record.p_keys, _idempotent_record.p_outcomes) u(scope, key, outcome)
-   WHERE ((t.scope = COALESCE(u.scope, ''::text)) AND (t.key = u.key));
-END;
+    AS $$
+begin
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    values (coalesce(p_scope, ''), p_key, sha256(convert_to(p_request, 'UTF8')), p_outcome);
+    return p_outcome;
+end
+$$;
 
-ALTER FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) OWNER TO tally_owner;
 
 --
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3968,6 +4022,30 @@ CREATE TABLE tally.fences (
 ALTER TABLE tally.fences OWNER TO tally_owner;
 
 --
+-- Name: idempotency_keys; Type: TABLE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TABLE tally.idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    outcome jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_key_printable CHECK (((key ~ '^[ -~]+$'::text) AND (octet_length(key) <= 128))),
+    CONSTRAINT idempotency_keys_request_hash_sha256 CHECK ((octet_length(request_hash) = 32)),
+    CONSTRAINT idempotency_keys_scope_length CHECK ((char_length(scope) <= 128))
+)
+WITH (fillfactor='100');
+
+ALTER TABLE tally.idempotency_keys OWNER TO tally_owner;
+
+--
+-- Name: TABLE idempotency_keys; Type: COMMENT; Schema: tally; Owner: tally_owner
+--
+
+COMMENT ON TABLE tally.idempotency_keys IS 'Keys of keyed writes with their request hash and outcome, inserted once with the write. Write functions only.';
+
+--
 -- Name: job_runs; Type: TABLE; Schema: tally; Owner: tally_owner
 --
 
@@ -4784,18 +4862,18 @@ REVOKE ALL ON FUNCTION shop._raise_user_taken(p_constraint text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION shop._take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean) TO tally_app;
+REVOKE ALL ON FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text, p_zip_code text, p_country text, p_is_primary boolean, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION create_category(p_name text); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION create_category(p_name text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.create_category(p_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.create_category(p_name text) TO tally_app;
+REVOKE ALL ON FUNCTION shop.create_category(p_name text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.create_category(p_name text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION create_order(p_user_id bigint, p_delivery_address_id bigint, p_product_ids bigint[], p_quantities integer[], p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4826,18 +4904,18 @@ REVOKE ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_descrip
 GRANT ALL ON FUNCTION shop.create_user(p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION delete_product(p_product_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION delete_product(p_product_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.delete_product(p_product_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.delete_product(p_product_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION delete_user(p_user_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.delete_user(p_user_id bigint) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.delete_user(p_user_id bigint) TO tally_app;
+REVOKE ALL ON FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION fold_statistics(); Type: ACL; Schema: shop; Owner: tally_owner
@@ -4951,11 +5029,11 @@ REVOKE ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_d
 GRANT ALL ON FUNCTION shop.update_product(p_product_id bigint, p_name text, p_description text, p_price text, p_stock_quantity integer, p_category_id bigint, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
--- Name: FUNCTION update_user(p_user_id bigint, p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
+-- Name: FUNCTION update_user(p_user_id bigint, p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
-GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text) TO tally_app;
+REVOKE ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_email text, p_description text, p_idempotency_key text, p_idempotency_scope text) TO tally_app;
 
 --
 -- Name: FUNCTION _check_page_size(p_page_size integer); Type: ACL; Schema: tally; Owner: tally_owner
@@ -4964,34 +5042,46 @@ GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_emai
 REVOKE ALL ON FUNCTION tally._check_page_size(p_page_size integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_begin(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_claim(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_begin(p_scope text, p_key text, p_request text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_begin_batch(p_scopes text[], p_keys text[], p_requests text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_todo integer[], p_done jsonb[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_key_valid(p_scope text, p_key text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT todo integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_key_valid(p_scope text, p_key text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_lock(p_scope text, p_key text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_lock(p_scope text, p_key text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION authenticate_api_key(p_key text); Type: ACL; Schema: tally; Owner: tally_owner

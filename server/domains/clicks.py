@@ -35,7 +35,7 @@ JOBS = [
 _RECORDED = pb.RecordClickResponse()
 _RECORD_SQL = (
     "select ord, error_sqlstate, error_reason, error_message, error_field"
-    " from clicks.record_clicks($1, $2, $3, $4, $5) where error_sqlstate is not null"
+    " from clicks.record_clicks($1, $2, $3, $4, $5) where error_sqlstate is not null or replayed"
 )
 _INGEST_SQL = (
     "select clicks.ingest_clicks($1, $2, array("
@@ -93,7 +93,7 @@ class ClickService(pb_grpc.ClickServiceServicer):
                             ) -> list[pb.RecordClickResponse | errors.RpcError]:
         keyed = any(key is not None for _, _, key, _ in items)
         try:
-            failed = await self.pool.fetch(
+            failed = await self.pool.fetch(  # errors and replays
                 _RECORD_SQL, [item[0] for item in items], [1] * len(items),
                 [item[1] for item in items],
                 [item[2] for item in items] if keyed else None,
@@ -104,10 +104,12 @@ class ClickService(pb_grpc.ClickServiceServicer):
             raise errors.RpcError(grpc.StatusCode.UNAVAILABLE,
                                   "clicks not recorded, retry later",
                                   "CLICKS_NOT_RECORDED") from exc
+        # A replay (a key recorded before, or repeated in this batch) counted no click now.
         metrics.CLICKS.inc(len(items) - len(failed))
         results: list[pb.RecordClickResponse | errors.RpcError] = [_RECORDED] * len(items)
         for r in failed:
-            results[r["ord"] - 1] = errors.from_outcome(r)
+            if r["error_sqlstate"] is not None:
+                results[r["ord"] - 1] = errors.from_outcome(r)
         return results
 
     async def RecordClicks(self, request: pb.RecordClicksRequest, context: Any

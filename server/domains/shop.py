@@ -155,26 +155,28 @@ class UserService(pb_grpc.UserServiceServicer):
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Any) -> pb.User:
         row = await db.fetch_row(
-            self.pool, "select * from shop.update_user($1, $2, $3, $4)", request.user_id,
+            self.pool, "select * from shop.update_user($1, $2, $3, $4, $5, $6)", request.user_id,
             convert.text("username", _opt(request, "username")),
             convert.text("email", _opt(request, "email")),
-            convert.text("description", _opt(request, "description")))
+            convert.text("description", _opt(request, "description")), *key_and_scope(context))
         await self.users.invalidate([request.user_id])
         return _user(row)
 
     async def DeleteUser(self, request: pb.DeleteUserRequest, context: Any
                          ) -> pb.DeleteUserResponse:
-        await self.pool.execute("select shop.delete_user($1)", request.user_id)
+        await self.pool.execute("select shop.delete_user($1, $2, $3)", request.user_id,
+                                *key_and_scope(context))
         await self.users.invalidate([request.user_id])
         return pb.DeleteUserResponse()
 
     async def AddAddress(self, request: pb.AddAddressRequest, context: Any) -> pb.Address:
         row = await db.fetch_row(
-            self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7)",
+            self.pool, "select * from shop.add_address($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             request.user_id,
             convert.text("street", request.street), convert.text("city", request.city),
             convert.text("state", request.state), convert.text("zip_code", request.zip_code),
-            convert.text("country", request.country), request.is_primary)
+            convert.text("country", request.country), request.is_primary,
+            *key_and_scope(context))
         return _address(row)
 
     async def ListAddresses(self, request: pb.ListAddressesRequest, context: Any
@@ -191,8 +193,8 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def CreateCategory(self, request: pb.CreateCategoryRequest, context: Any
                              ) -> pb.Category:
-        row = await db.fetch_row(self.pool, "select * from shop.create_category($1)",
-                                 convert.text("name", request.name))
+        row = await db.fetch_row(self.pool, "select * from shop.create_category($1, $2, $3)",
+                                 convert.text("name", request.name), *key_and_scope(context))
         return pb.Category(id=row["id"], name=row["name"])
 
     async def ListCategories(self, request: pb.ListCategoriesRequest, context: Any
@@ -248,7 +250,8 @@ class ProductService(pb_grpc.ProductServiceServicer):
 
     async def DeleteProduct(self, request: pb.DeleteProductRequest, context: Any
                             ) -> pb.DeleteProductResponse:
-        await self.pool.execute("select shop.delete_product($1)", request.product_id)
+        await self.pool.execute("select shop.delete_product($1, $2, $3)", request.product_id,
+                                *key_and_scope(context))
         await self.products.invalidate([request.product_id])
         return pb.DeleteProductResponse()
 

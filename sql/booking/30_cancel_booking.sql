@@ -11,17 +11,15 @@ set search_path = booking, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     v_event_id bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(booking.cancel_booking(p_booking_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(booking.cancel_booking(p_booking_id))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform tally.check_id(p_booking_id, 'booking_id');

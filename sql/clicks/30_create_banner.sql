@@ -9,17 +9,14 @@ set search_path = clicks, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.create_banner' || jsonb_build_array(p_name)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from clicks.create_banner(p_name) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'clicks.create_banner' || jsonb_build_array(p_name)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, name text, created_at timestamptz);
         return;

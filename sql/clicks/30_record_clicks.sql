@@ -9,21 +9,27 @@
 --   TLNF1 BANNER_NOT_FOUND.
 -- Valid items are summed per (banner, minute) first and written with one
 -- INSERT ... ON CONFLICT DO UPDATE in key order, so concurrent batches cannot deadlock
--- and each row is touched once per batch. The counted minute is in `minute`.
+-- and each row is touched once per batch. The counted minute is in `minute`. `replayed`:
+-- the item's key was recorded before or came earlier in the batch, so it counted nothing
+-- now and answers that key's outcome.
 create function clicks.record_clicks(p_banner_ids bigint[], p_counts integer[],
                                      p_occurred_ats timestamptz[],
                                      p_idempotency_keys text[] default null,
                                      p_idempotency_scopes text[] default null)
 returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
-               error_reason text, error_message text, error_field text)
+               error_reason text, error_message text, error_field text, replayed boolean)
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
+-- Generic plans: the keyed path's statements were planned anew on every call (custom
+-- plans), which cost more than running them.
+set plan_cache_mode = force_generic_plan
 as $fn$
 declare
     v_first integer[];
     v_replays jsonb[];
     v_reasons text[];
+    v_hashes bytea[];
     v_todo integer[];
     v_rows jsonb[];
     s clicks.settings;
@@ -31,23 +37,37 @@ begin
     if p_idempotency_keys is not null then
         -- Keyed items: a recorded key is answered from its record, a key repeated in the
         -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their outcomes recorded in this transaction.
-        select * into v_first, v_replays, v_reasons, v_todo
+        -- this function without keys, and their keys recorded with their outcomes.
+        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
           from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
                    array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
                            from generate_series(1, cardinality(p_banner_ids)) i order by i));
+        if cardinality(v_todo) = cardinality(p_banner_ids) then
+            -- Every item is this call's own (new keys, none repeated: the usual case): done
+            -- as they are, and each key recorded with its item's row.
+            return query
+            with done as materialized (
+                select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats)
+            ),
+            kept as (
+                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
+                  from done d
+            )
+            select d.* from done d cross join kept order by d.ord;
+            return;
+        end if;
         select array_agg(x.r order by g.n) into v_rows
           from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[(to_jsonb(f) ->> 'ord')::integer] as n, to_jsonb(f) as r
+          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
                        from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
                                             array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
         return query
         select x.*
-          from tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_todo, v_rows) a (r)
-         cross join lateral jsonb_to_record(a.r)
-               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
+                                        v_replays, v_reasons, v_hashes, v_rows))
+               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
          order by x.ord;
         return;
     end if;
@@ -106,7 +126,8 @@ begin
                when i.reason in ('BANNER_ID_INVALID', 'BANNER_NOT_FOUND') then 'banner_id'
                when i.reason = 'COUNT_INVALID' then 'count'
                when i.reason like 'OCCURRED_AT%' then 'occurred_at'
-           end
+           end,
+           false
       from item i
      order by i.ord;
 end

@@ -12,17 +12,15 @@ set search_path = clicks, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(clicks.record_click(p_banner_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'clicks.record_click' || jsonb_build_array(p_banner_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(clicks.record_click(p_banner_id))));
         return (v_outcome #>> '{}')::timestamptz;
     end if;
     select * into r from clicks.record_clicks(array[p_banner_id], array[1], array[now()]);

@@ -20,20 +20,17 @@ as $fn$
 #variable_conflict use_column
 declare
     v_outcome jsonb;
+    v_request text;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from segments.create_segment(p_slug, p_auto_percent) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
         return;

@@ -15,18 +15,15 @@ as $fn$
 #variable_conflict use_column
 declare
     v_outcome jsonb;
+    v_request text;
     v_created_at timestamptz;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.create_user' || jsonb_build_array(p_user_id)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from segments.create_user(p_user_id) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.create_user' || jsonb_build_array(p_user_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (user_id bigint, created_at timestamptz, created boolean);
         return;

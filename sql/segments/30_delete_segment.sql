@@ -14,6 +14,7 @@ set search_path = segments, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
@@ -21,14 +22,11 @@ declare
     v_explicit bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.delete_segment' || jsonb_build_array(p_slug)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(segments.delete_segment(p_slug));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.delete_segment' || jsonb_build_array(p_slug)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_segment(p_slug))));
         return (v_outcome #>> '{}')::bigint;
     end if;
     perform segments._check_slug(p_slug);

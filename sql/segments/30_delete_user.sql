@@ -17,18 +17,16 @@ set search_path = segments, pg_temp
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     v_now timestamptz;
     v_count integer;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'segments.delete_user' || jsonb_build_array(p_user_id)::text);
-        if v_outcome is null then
-            v_outcome := to_jsonb(segments.delete_user(p_user_id));
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'segments.delete_user' || jsonb_build_array(p_user_id)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                to_jsonb(segments.delete_user(p_user_id))));
         return (v_outcome #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');

@@ -4,14 +4,28 @@
 -- TLNF1 USER_NOT_FOUND; TLIA1 USER_ID_INVALID, STREET_INVALID (1-200), CITY_INVALID
 -- (1-100), STATE_INVALID (0-100), ZIP_CODE_INVALID (1-20), COUNTRY_INVALID (2-100).
 create function shop.add_address(p_user_id bigint, p_street text, p_city text, p_state text,
-                                 p_zip_code text, p_country text, p_is_primary boolean default false)
+                                 p_zip_code text, p_country text, p_is_primary boolean default false,
+                                 p_idempotency_key text default null,
+                                 p_idempotency_scope text default '')
 returns table (id bigint, user_id bigint, street text, city text, state text, zip_code text,
                country text, is_primary boolean, created_at timestamptz)
 language plpgsql
 security definer
 set search_path = shop, pg_temp
 as $fn$
+declare
+    v_outcome jsonb;
+    v_request text;
 begin
+    if p_idempotency_key is not null then
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.add_address' || jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f)));
+        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
+        return;
+    end if;
     perform tally.check_id(p_user_id, 'user_id');
     if p_street is null or char_length(p_street) not between 1 and 200 then
         perform tally.raise_error('TLIA1', 'STREET_INVALID', 'street must be 1 to 200 characters', 'street');
@@ -45,4 +59,4 @@ begin
 end
 $fn$;
 
-grant execute on function shop.add_address(bigint, text, text, text, text, text, boolean) to tally_app;
+grant execute on function shop.add_address(bigint, text, text, text, text, text, boolean, text, text) to tally_app;

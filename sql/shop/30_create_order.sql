@@ -25,6 +25,7 @@ set plan_cache_mode = force_generic_plan
 as $fn$
 declare
     v_outcome jsonb;
+    v_request text;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -34,15 +35,11 @@ declare
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: answer what this key's first call answered, or do it now and record it.
-        v_outcome := tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
-            'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text);
-        if v_outcome is null then
-            select coalesce(jsonb_agg(to_jsonb(f)), '[]') into v_outcome
-              from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f;
-            perform tally._idempotent_record(array[p_idempotency_scope],
-                                             array[p_idempotency_key], array[v_outcome]);
-        end if;
+        -- Keyed: what this key's first call answered, or do it now and record its answer.
+        v_request := 'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text;
+        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
+            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
+                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f)));
         return query select * from jsonb_to_recordset(v_outcome)
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;

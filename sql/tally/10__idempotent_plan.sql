@@ -1,12 +1,23 @@
 -- _idempotent_plan(scopes, keys, requests): the first half of a keyed batch, for the batch
--- write functions (reserve_seats, record_clicks, create_orders). Checks one key (and one
--- scope, if given) per item, claims the keys (_idempotent_begin_batch), and says per item
--- (1-based, in input order): first_ord, the first item of the batch with the same key;
--- replays, a recorded outcome to answer; reasons, an error of the key itself; and todo,
--- the items this call must do itself (new keys, each key's first item), in order.
+-- write functions (reserve_seats, record_clicks, create_orders). requests[i] is a
+-- canonical text of item i's request (the function's name and its arguments as JSON); its
+-- SHA-256 is what a later call with the key must match. Locks every key of the batch
+-- (_idempotent_lock, in lock order, so concurrent batches cannot deadlock: a key another
+-- transaction holds makes this wait until it commits or rolls back), then reads the keys
+-- already recorded, in one statement, and says per item (1-based, in input order):
+--   first_ord: for a new key, the first item of the batch with it (the item that does the
+--              work; the others answer as it); null without a key;
+--   replays:   the outcome recorded with the key (answer it, do nothing);
+--   reasons:   an error of the key itself: IDEMPOTENCY_KEY_REUSED (the key was recorded,
+--              or is first in this batch, with a different request), IDEMPOTENCY_KEY_INVALID;
+--   hashes:    the request's SHA-256, recorded with a new key;
+--   todo:      the items this call must do itself (no key, or a new key's first item).
+-- Nothing is written here: after the work, _idempotent_finish (or, when todo is every item,
+-- _idempotent_keep) inserts each new key once, with its outcome.
 create function tally._idempotent_plan(
     p_scopes text[], p_keys text[], p_requests text[],
-    out first_ord integer[], out replays jsonb[], out reasons text[], out todo integer[])
+    out first_ord integer[], out replays jsonb[], out reasons text[], out hashes bytea[],
+    out todo integer[])
 language plpgsql
 set search_path = tally, pg_temp
 as $fn$
@@ -17,13 +28,43 @@ begin
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
             'idempotency_keys and idempotency_scopes must have one entry per item');
     end if;
-    select array_agg(b.first_ord order by b.ord), array_agg(b.outcome order by b.ord),
-           array_agg(b.error_reason order by b.ord)
-      into first_ord, replays, reasons
-      from tally._idempotent_begin_batch(p_scopes, p_keys, p_requests) b;
-    todo := array(select n from generate_series(1, cardinality(reasons)) n
-                   where reasons[n] is null and replays[n] is null
-                     and coalesce(first_ord[n], n) = n
-                   order by n);
+    perform pg_advisory_xact_lock(l.id)
+       from (select distinct tally._idempotent_lock(u.s, u.k) as id
+               from unnest(p_scopes, p_keys) u (s, k)
+              where u.k is not null
+              order by 1) l;
+    -- A statement of its own, after the locks: it sees the commits of the calls it waited for.
+    with item as (
+        select u.n::integer as n, coalesce(u.s, '') as s, u.k,
+               sha256(convert_to(u.req, 'UTF8')) as h,
+               tally._idempotent_key_valid(u.s, u.k) as valid
+          from unnest(p_scopes, p_keys, p_requests) with ordinality u (s, k, req, n)
+    ),
+    first as (
+        select distinct on (i.s, i.k) i.s, i.k, i.n, i.h
+          from item i
+         where i.valid
+         order by i.s, i.k, i.n
+    ),
+    planned as (
+        select i.n, i.h,
+               case when t.key is null and i.h = f.h then f.n end as first_ord,
+               case when i.h = t.request_hash then t.outcome end as replay,
+               case
+                   when i.k is null then null
+                   when not i.valid then 'IDEMPOTENCY_KEY_INVALID'
+                   when i.h <> coalesce(t.request_hash, f.h) then 'IDEMPOTENCY_KEY_REUSED'
+               end as reason
+          from item i
+          left join first f on f.s = i.s and f.k = i.k
+          left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+         order by i.n
+    )
+    -- (one sort, above, for all five arrays: the aggregates read the rows in its order)
+    select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
+           coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
+                                             and coalesce(p.first_ord, p.n) = p.n), '{}')
+      into first_ord, replays, reasons, hashes, todo
+      from planned p;
 end
 $fn$;

@@ -1,12 +1,16 @@
--- _idempotent_record(scopes[], keys[], outcomes[]): record the outcome of each claimed
--- key, in the transaction that claimed it (so a key is never seen without its outcome).
-create function tally._idempotent_record(p_scopes text[], p_keys text[], p_outcomes jsonb[])
-returns void
-language sql
+-- _idempotent_record(scope, key, request, outcome): record a single-call write's key, claimed
+-- by _idempotent_claim in this transaction, with the request's hash and the outcome, in
+-- one INSERT (so a key is never seen without its outcome). Returns the outcome.
+-- (PL/pgSQL, not SQL, so that its statement's plan is cached by the session.)
+create function tally._idempotent_record(p_scope text, p_key text, p_request text,
+                                         p_outcome jsonb)
+returns jsonb
+language plpgsql
 set search_path = tally, pg_temp
-begin atomic
-    update tally.idempotency_keys t
-       set outcome = u.outcome
-      from unnest(p_scopes, p_keys, p_outcomes) u (scope, key, outcome)
-     where t.scope = coalesce(u.scope, '') and t.key = u.key;
-end;
+as $fn$
+begin
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    values (coalesce(p_scope, ''), p_key, sha256(convert_to(p_request, 'UTF8')), p_outcome);
+    return p_outcome;
+end
+$fn$;

@@ -12,6 +12,7 @@ and none in an error (trailers only).
 
     python -m tests.bench rpcs [--only RecordClick,GetEvent] [--seconds 10] [--workers 2]
                                [--streams 64,200] [--rate 2000] [--users 100000]
+                               [--keys [--rounds 3]]
 """
 
 from __future__ import annotations
@@ -243,35 +244,65 @@ KEYED_RATIO = 0.8  # target: with a key on every call, at least this share of th
 UNKNOWN_FIELD = 15  # grpcload's per-call field: not in either request, so parsers skip it
 
 
-def keyed_pairs(specs: list[Spec]) -> list[Spec]:
+def keyed_pairs(specs: list[Spec], rounds: int = 1) -> list[Spec]:
     """RecordClick and CreateOrder, each twice through grpcload, the same request bytes
     (plus a skipped unknown field that differs per call): without a key, then with
     `idempotency-key: <tag>-<i>`, a different key on every call (a fixed key would be a
-    replay, not a write)."""
+    replay, not a write). With rounds > 1 the pair is measured that many times, without
+    and with a key in turn, so that a shared machine's drift falls on both alike."""
     pairs = []
     for spec in specs:
         if spec.rpc in KEYED_RPCS:
-            for header, label in ((None, "no key"), (KEY_HEADER, "key")):
-                pairs.append(replace(
-                    spec, body=b"", label=f"{spec.rpc} [{label}]",
-                    varying=drivers.Varying([spec.body], field=UNKNOWN_FIELD,
-                                            key_header=header)))
+            for k in range(1, rounds + 1):
+                for header, label in ((None, "no key"), (KEY_HEADER, "key")):
+                    pairs.append(replace(
+                        spec, body=b"",
+                        label=f"{spec.rpc} [{label}]" + (f" #{k}" if rounds > 1 else ""),
+                        varying=drivers.Varying([spec.body], field=UNKNOWN_FIELD,
+                                                key_header=header)))
     return pairs
 
 
 def keyed_ratios(rows: list[Row]) -> str:
-    """Calls/s with a key over calls/s without, per RPC and load."""
-    rate = {(r.rpc, r.load): r.run.rate for r in rows}
-    out = ["| RPC | load | no key calls/s | key calls/s | key / no key | target |",
-           "|---|---|---|---|---|---|"]
-    for rpc in KEYED_RPCS:
-        for (label, load), without in rate.items():
-            if label != f"{rpc} [no key]":
-                continue
-            with_key = rate.get((f"{rpc} [key]", load), 0.0)
-            ratio = with_key / without if without else 0.0
-            out.append(f"| {rpc} | {load} | {without:,.0f} | {with_key:,.0f} | {ratio:.2f}"
-                       f" | >= {KEYED_RATIO}x: {'met' if ratio >= KEYED_RATIO else 'missed'} |")
+    """Calls/s with a key over calls/s without, per RPC, load and round (each keyed run
+    against the run without a key just before it); and the same for calls per CPU
+    second of the server and PostgreSQL together, which a shared machine's other load
+    disturbs much less than calls/s (it takes CPU from both runs' rates, not from what a
+    call costs)."""
+    by = {(r.rpc, r.load): r for r in rows}
+
+    def per_core(r: Row) -> float:
+        used = r.server_cores + r.postgres_cores
+        return r.run.rate / used if used else 0.0
+
+    out = ["| RPC | load | no key calls/s | key calls/s | key / no key | target"
+           " | no key calls per CPU s | key calls per CPU s | key / no key per CPU s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    ratios: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for (label, load), without in by.items():
+        rpc, sep, rest = label.partition(" [no key]")
+        if not sep or rpc not in KEYED_RPCS:
+            continue
+        keyed = by.get((f"{rpc} [key]{rest}", load))
+        if keyed is None:
+            continue
+        ratio = keyed.run.rate / without.run.rate if without.run.rate else 0.0
+        cpu_ratio = per_core(keyed) / per_core(without) if per_core(without) else 0.0
+        ratios.setdefault((rpc, load), []).append((ratio, cpu_ratio))
+        out.append(f"| {rpc}{rest} | {load} | {without.run.rate:,.0f} | {keyed.run.rate:,.0f}"
+                   f" | {ratio:.2f} | >= {KEYED_RATIO}x:"
+                   f" {'met' if ratio >= KEYED_RATIO else 'missed'} | {per_core(without):,.0f}"
+                   f" | {per_core(keyed):,.0f} | {cpu_ratio:.2f} |")
+    for (rpc, load), each in ratios.items():
+        if len(each) > 1:
+            rate = [r for r, _ in each]
+            cpu = [c for _, c in each]
+            out.append(f"| {rpc}, {len(each)} rounds | {load} | | | median"
+                       f" {statistics.median(rate):.2f} (min {min(rate):.2f}, max"
+                       f" {max(rate):.2f}) | >= {KEYED_RATIO}x:"
+                       f" {'met' if statistics.median(rate) >= KEYED_RATIO else 'missed'} | |"
+                       f" | median {statistics.median(cpu):.2f} (min {min(cpu):.2f}, max"
+                       f" {max(cpu):.2f}) |")
     return "\n".join(out)
 
 
@@ -455,6 +486,8 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--keys", action="store_true",
                         help="RecordClick and CreateOrder through grpcload, each without"
                              " and with a distinct idempotency key on every call")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --keys: measure each pair this many times, in turn")
     args, ignored = parser.parse_known_args(argv)
     if ignored:
         print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")
@@ -473,7 +506,7 @@ def run(argv: list[str]) -> None:
                              + ", ".join(s.rpc.split(".")[1] for s in specs))
         specs = [s for s in specs if s.rpc in wanted or s.rpc.split(".")[1] in wanted]
     if args.keys:
-        specs = keyed_pairs(specs)
+        specs = keyed_pairs(specs, args.rounds)
     print(f"setup: {os.cpu_count()} cores shared by the generator, the server (--workers"
           f" {args.workers}, rate limit off, jobs off), PostgreSQL and Redis; load average"
           f" {os.getloadavg()[0]:.1f}; data loaded in {time.perf_counter() - began:.0f} s;"

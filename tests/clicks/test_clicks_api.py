@@ -212,3 +212,23 @@ async def test_metrics_count_clicks_not_calls(server, stub):
         await stub.RecordClicks(pb.RecordClicksRequest(clicks=[
             pb.ClickCount(banner_id=banner, count=3), pb.ClickCount(banner_id=2**62, count=1)]))
     assert clicks_counted(server) - before == 5 + 37
+
+
+async def test_replayed_clicks_are_not_counted_again(server, stub, admin_db):
+    """A RecordClick answered from its key's record counts no click: tally_clicks_total
+    grows by the clicks written, whether the repeat is in the same batch as its first call
+    (sent at once) or comes after it."""
+    banner = await new_banner(stub, "Replayed")
+    before = clicks_counted(server)
+
+    def keyed(key: str):
+        return stub.RecordClick(pb.RecordClickRequest(banner_id=banner),
+                                metadata=(("idempotency-key", f"{key}-{banner}"),))
+
+    await asyncio.gather(*(keyed(f"replayed-{i % 3}") for i in range(12)))
+    await asyncio.gather(*(keyed(f"replayed-{i % 3}") for i in range(6)))
+    await keyed("replayed-3")
+    (written,) = admin_db.execute(
+        "select sum(clicks) from clicks.minute_counts where banner_id = %s", (banner,)).fetchone()
+    assert written == 4
+    assert clicks_counted(server) - before == 4

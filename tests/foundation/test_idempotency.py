@@ -197,6 +197,39 @@ def test_a_key_in_flight_makes_its_repeat_wait_for_the_first_commit(database_url
         assert count == 1 and result["id"] is not None
 
 
+def test_a_batch_waits_for_a_key_another_transaction_holds(database_url, admin_db):
+    """A batch with a key that another transaction has claimed and not committed waits
+    for it (the key's advisory lock), then answers that transaction's outcome for it and
+    does its other items; had the other rolled back, the batch does the item itself."""
+    app_url = with_user(database_url, APP_ROLE)
+    banner = admin_db.execute("select id from clicks.create_banner(%s)",
+                              (unique("held"),)).fetchone()[0]
+    batch_sql = ("select ord, error_sqlstate, replayed from clicks.record_clicks("
+                 "array[%s, %s]::bigint[], array[1, 1], array[now(), now()], %s) order by ord")
+    with psycopg.connect(app_url) as first, psycopg.connect(app_url, autocommit=True) as second:
+
+        def run_batch(result: dict[str, Any], keys: list[str]) -> None:
+            result["rows"] = second.execute(batch_sql, (banner, banner, keys)).fetchall()
+
+        for outcome in ("commit", "rollback"):
+            held, other = unique("held"), unique("other")
+            first.execute("select clicks.record_clicks(array[%s]::bigint[], array[1],"
+                          " array[now()], array[%s])", (banner, held))
+            result: dict[str, Any] = {}
+            waiter = threading.Thread(target=run_batch, args=(result, [other, held]))
+            waiter.start()
+            time.sleep(0.5)
+            assert waiter.is_alive(), "the batch waits while the key is held"
+            getattr(first, outcome)()
+            waiter.join(10)
+            assert not waiter.is_alive()
+            # The held key: answered from the first's record after its commit (replayed),
+            # done by the batch itself after its rollback.
+            assert result["rows"] == [(1, None, False), (2, None, outcome == "commit")]
+        # commit: 1 (first) + 1 (other); rollback: 0 (first) + 2 (other, held).
+        assert clicks_of(admin_db, banner) == 4
+
+
 async def test_reuse_with_another_request_and_replayed_errors(channel, admin_db):
     events = booking_pb2_grpc.BookingServiceStub(channel)
     key = unique("reuse")
@@ -307,8 +340,21 @@ async def test_every_covered_rpc_answers_a_repeat_with_its_first_answer(channel,
         items=[shop_pb2.CreateOrderRequest.Item(product_id=shop["product"], quantity=1)]))
     await twice(orders.UpdateOrderStatus, shop_pb2.UpdateOrderStatusRequest(
         order_id=placed.id, status=shop_pb2.ORDER_STATUS_PAID))
+    user = await twice(users.CreateUser, shop_pb2.CreateUserRequest(
+        username=f"{name}_2", email=f"{name}_2@example.com"))
+    await twice(users.UpdateUser,
+                shop_pb2.UpdateUserRequest(user_id=user.id, description="keyed"))
+    await twice(users.AddAddress, shop_pb2.AddAddressRequest(
+        user_id=user.id, street="Main 2", city="City", zip_code="222", country="DE"))
+    await twice(users.DeleteUser, shop_pb2.DeleteUserRequest(user_id=user.id))
+    await twice(products.CreateCategory, shop_pb2.CreateCategoryRequest(name=name))
+    await twice(products.DeleteProduct, shop_pb2.DeleteProductRequest(product_id=product.id))
     assert clicks_of(admin_db, banner.id) == 4
     assert stock_of(admin_db, shop["product"]) == 9
+    assert admin_db.execute("select count(*) from shop.users where id = %s",
+                            (user.id,)).fetchone()[0] == 0
+    assert admin_db.execute("select count(*) from shop.products where id = %s",
+                            (product.id,)).fetchone()[0] == 0
 
 
 async def test_a_replayed_update_does_not_put_its_old_answer_in_the_cache(channel, admin_db):

@@ -4,7 +4,7 @@
 -- IDEMPOTENCY_KEY_REUSED.
 begin;
 set local role tally_app;
-select plan(27);
+select plan(34);
 
 -- booking
 create temp table e1 on commit drop as select * from booking.create_event('idem tap', 3, 'tap-e');
@@ -50,10 +50,12 @@ select is(clicks.record_click((select id from bn), 'tap-click'),
 select is(clicks.ingest_clicks(array[(select id from bn)], array[5], array[null::timestamptz], 'tap-in'),
           clicks.ingest_clicks(array[(select id from bn)], array[5], array[null::timestamptz], 'tap-in'),
     'ingest_clicks: a repeat answers the same count');
-select is((select count(*) from clicks.record_clicks(array[(select id from bn), (select id from bn)],
-                                                      array[1, 1], array[now(), now()],
-                                                      array['tap-rc', 'tap-rc'])), 2::bigint,
-    'record_clicks: a key repeated in the batch');
+select results_eq($$select ord, error_sqlstate, replayed
+                      from clicks.record_clicks(array[(select id from bn), (select id from bn)],
+                                                array[1, 1], array[now(), now()],
+                                                array['tap-rc', 'tap-rc'])$$,
+    $$values (1, null::text, false), (2, null, true)$$,
+    'record_clicks: a key repeated in the batch counts once, the repeat is marked replayed');
 select is((select sum(clicks) from clicks.stats((select id from bn), now() - interval '1 hour',
                                                 now() + interval '2 minutes')), 7::numeric,
     'clicks counted once per key: 1 + 5 + 1');
@@ -79,8 +81,18 @@ create temp table su on commit drop as select * from shop.create_user('idem_tap'
 select results_eq($$select * from shop.create_user('idem_tap', 'idem.tap@example.com', null, 'tap-u')$$,
     $$select * from su$$, 'shop.create_user: a repeat answers the same user, not USERNAME_TAKEN');
 create temp table sa on commit drop as
-    select * from shop.add_address((select id from su), 'Main 1', 'City', '', '111', 'DE', true);
-create temp table sc on commit drop as select * from shop.create_category('idem-tap');
+    select * from shop.add_address((select id from su), 'Main 1', 'City', '', '111', 'DE', true, 'tap-a');
+select results_eq($$select * from shop.add_address((select id from su), 'Main 1', 'City', '', '111', 'DE', true, 'tap-a')$$,
+    $$select * from sa$$, 'add_address: a repeat answers the same address');
+select is((select count(*) from shop.list_addresses((select id from su))), 1::bigint,
+    'add_address: one address per key');
+create temp table su2 on commit drop as
+    select * from shop.update_user((select id from su), null, null, 'keyed', 'tap-uu');
+select results_eq($$select * from shop.update_user((select id from su), null, null, 'keyed', 'tap-uu')$$,
+    $$select * from su2$$, 'update_user: a repeat answers the same user (same updated_at)');
+create temp table sc on commit drop as select * from shop.create_category('idem-tap', 'tap-cat');
+select results_eq($$select * from shop.create_category('idem-tap', 'tap-cat')$$,
+    $$select * from sc$$, 'create_category: a repeat answers the same category, not CATEGORY_NAME_TAKEN');
 create temp table sp on commit drop as
     select * from shop.create_product('idem tap', null, '2.00', 10, (select id from sc), 'tap-p');
 select results_eq($$select * from shop.create_product('idem tap', null, '2.00', 10, (select id from sc), 'tap-p')$$,
@@ -113,6 +125,19 @@ select results_eq($$select * from shop.update_order_status((select id from so), 
     'update_order_status: a repeat answers PAID again, not BAD_TRANSITION');
 select is((select stock_quantity from shop.get_product((select id from sp))), 7,
     'stock taken once per key: 2 + 1');
+create temp table sp3 on commit drop as
+    select * from shop.create_product('idem tap 3', null, '2.00', 1, (select id from sc));
+select lives_ok($$select shop.delete_product((select id from sp3), 'tap-dp');
+                  select shop.delete_product((select id from sp3), 'tap-dp')$$,
+    'delete_product: a repeat answers as the first, not PRODUCT_NOT_FOUND');
+create temp table su3 on commit drop as
+    select * from shop.create_user('idem_tap_3', 'idem.tap3@example.com');
+select lives_ok($$select shop.delete_user((select id from su3), 'tap-dsu');
+                  select shop.delete_user((select id from su3), 'tap-dsu')$$,
+    'shop.delete_user: a repeat answers as the first, not USER_NOT_FOUND');
+select throws_ok($$select shop.delete_user((select id from su), 'tap-dsu')$$, 'TLFP1',
+    'this idempotency key was used with a different request',
+    'shop.delete_user: the key with another user is IDEMPOTENCY_KEY_REUSED');
 
 select * from finish();
 rollback;

@@ -1,0 +1,38 @@
+-- _idempotent_claim(scope, key, request): claim a single-call write's key. Null when the
+-- key is new: the key is now locked by this transaction (_idempotent_lock); do the work,
+-- then _idempotent_record its outcome. Otherwise the outcome recorded with the key, which
+-- the write answers without doing anything. `request` is a canonical text of the call
+-- (the function's name and its arguments as JSON); its SHA-256 must match the recorded
+-- one: a key sent with a different request raises TLFP1 IDEMPOTENCY_KEY_REUSED, a
+-- malformed key TLIA1 IDEMPOTENCY_KEY_INVALID (field idempotency_key).
+-- A write function calls the pair in one expression:
+--   coalesce(tally._idempotent_claim(scope, key, request),
+--            tally._idempotent_record(scope, key, request, <the work, as jsonb>))
+-- COALESCE evaluates its arguments left to right and only until one is not null, so the
+-- work (and the recording) runs only for a new key, and after its claim.
+create function tally._idempotent_claim(p_scope text, p_key text, p_request text)
+returns jsonb
+language plpgsql
+set search_path = tally, pg_temp
+as $fn$
+declare
+    r record;
+begin
+    if not tally._idempotent_key_valid(p_scope, p_key) then
+        perform tally.raise_error('TLIA1', 'IDEMPOTENCY_KEY_INVALID',
+            'idempotency key must be 1 to 128 printable ASCII characters', 'idempotency_key');
+    end if;
+    perform pg_advisory_xact_lock(tally._idempotent_lock(p_scope, p_key));
+    -- A statement of its own, after the lock: it sees the commit of the call it waited for.
+    select t.request_hash, t.outcome into r
+      from tally.idempotency_keys t
+     where t.scope = coalesce(p_scope, '') and t.key = p_key;
+    if not found then
+        return null;
+    elsif r.request_hash <> sha256(convert_to(p_request, 'UTF8')) then
+        perform tally.raise_error('TLFP1', 'IDEMPOTENCY_KEY_REUSED',
+            'this idempotency key was used with a different request', 'idempotency_key');
+    end if;
+    return r.outcome;
+end
+$fn$;
