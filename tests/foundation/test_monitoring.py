@@ -57,7 +57,8 @@ GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range":
 WORKERS = 2
 POOL_SIZE = 3
 CREATE_EVENTS_PER_ROUND = 24  # each on a connection of its own, so both workers serve some
-BATCHERS = {"booking.reserve_seats", "clicks.record_clicks", "shop.create_orders"}
+BATCHERS = {"booking.reserve_seats", "clicks.record_clicks", "segments.user_segments",
+            "shop.create_orders"}
 
 
 def dashboard_panels() -> list[dict]:
