@@ -3,8 +3,9 @@
 -- click it guards) in one call, atomic there, and the outcome rows come back in input
 -- order, as from one database. The parts go one partition after another, each in a
 -- subtransaction of its own, so that a partition that cannot be reached fails only its
--- own items: they get 08006 PARTITION_UNAVAILABLE rows (UNAVAILABLE to their callers),
--- and the other partitions' items their real outcomes. An unreachable partition's part
+-- own items: they get 08006 CLICKS_NOT_RECORDED rows (UNAVAILABLE to their callers, as
+-- for a single database's failed batch), and the other partitions' items their real
+-- outcomes. An unreachable partition's part
 -- may still have been done there (the connection broke after its commit): a retry with
 -- the same idempotency keys is answered from the keys then, and done now otherwise.
 create or replace function clicks._record_clicks_on(
@@ -69,13 +70,13 @@ begin
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
                 v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
-            if v_state <> 'XX000' or v_message not like 'PL/Proxy function %' then
+            if not tally._unreachable(v_state, v_message) then
                 perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
             end if;
             v_rows := v_rows || array(
                 select jsonb_build_object('ord', o, 'banner_id', p_banner_ids[o],
-                    'error_sqlstate', '08006', 'error_reason', 'PARTITION_UNAVAILABLE',
-                    'error_message', 'partition unavailable, retry later')
+                    'error_sqlstate', '08006', 'error_reason', 'CLICKS_NOT_RECORDED',
+                    'error_message', 'clicks not recorded, retry later')
                   from unnest(v_ords) o);
         end;
     end loop;

@@ -6,7 +6,7 @@
 --     its COLUMN (which PL/Proxy does not carry) is derived from the reason, as every
 --     tally function names it (BANNER_NOT_FOUND -> banner_id, RANGE_REVERSED -> ts_from);
 --   * PL/Proxy's own failure to reach a partition (connect, connection lost, timeout) is
---     XX000 "PL/Proxy function ..."; it becomes 08006 PARTITION_UNAVAILABLE, which the
+--     XX000 "PL/Proxy function ..."; it becomes 08006 DATABASE_UNAVAILABLE, which the
 --     server answers UNAVAILABLE;
 --   * an error of the proxy itself is raised again unchanged.
 -- ords: for an error that names an entry of a batch sent in part to one partition
@@ -49,9 +49,9 @@ begin
             v_message := format('clicks[%s]: %s', p_ords[v_entry[1]::integer + 1] - 1, v_entry[2]);
             v_field := format('clicks[%s].%s', p_ords[v_entry[1]::integer + 1] - 1, v_field);
         end if;
-    elsif p_sqlstate = 'XX000' and p_message like 'PL/Proxy function %' then
+    elsif tally._unreachable(p_sqlstate, p_message) then
         raise exception using errcode = '08006', message = 'partition unavailable: ' || p_message,
-                              detail = 'PARTITION_UNAVAILABLE';
+                              detail = 'DATABASE_UNAVAILABLE';
     end if;
     -- (RAISE takes no null option: one statement per combination of the optional ones)
     if v_field is null and v_hint is null then
