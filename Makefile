@@ -19,6 +19,7 @@ export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
+	@echo "             (SHARDS=2 make run: clicks and booking on 2 partitions behind PL/Proxy)"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make fuzz   - the descriptor-driven fuzz of every RPC, long, with a random seed"
 	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
@@ -58,8 +59,13 @@ run: stubs migrate
 test-tools: services
 	$(PY) -m server.ops.devenv test-tools
 
+# The whole suite on one database, then the clicks and booking suites and the sharded
+# mode's own tests again on a PL/Proxy proxy with two partition databases (SHARDS=2).
+SHARDED_SUITES := tests/clicks tests/booking tests/sharded
+
 test: stubs test-tools
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --shards 2 $(SHARDED_SUITES) $(PYTEST_ARGS)
 
 # The descriptor-driven fuzz (part of `make test` with a fixed seed), long and with a
 # random seed: FUZZ_SEED=<seed> repeats a run, FUZZ_ROUNDS sets the requests per RPC.

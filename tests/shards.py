@@ -20,7 +20,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from server.ops import shards
 
-API_CALL = re.compile(r"\b(clicks|booking)\.[a-z]\w*\s*\(")
+API_CALL = re.compile(r"\b(clicks|booking|plproxy)\.[a-z]\w*\s*\(")
 AGGREGATE = re.compile(r"^\s*select\s+(coalesce\()?\s*(count|sum)\(", re.I)
 
 

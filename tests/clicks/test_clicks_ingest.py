@@ -11,8 +11,8 @@ from collections import Counter
 import grpc
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
 from google.protobuf.timestamp_pb2 import Timestamp
+from psycopg.conninfo import conninfo_to_dict
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 

@@ -1,7 +1,8 @@
 -- _raise_remote(sqlstate, message, detail, hint, column, ords): re-raise an error caught
 -- around a PL/Proxy call as the partition raised it, so that callers of the proxy get what
 -- a single database answers:
---   * a partition's own error arrives as "<function>(<n>): [<db>] REMOTE ERROR: <message>",
+--   * a partition's own error arrives as "<function>(<n>): [<db>] REMOTE ERROR: <message>"
+--     (REMOTE FATAL: the partition ended the connection, e.g. it was shut down),
 --     with "Remote detail: <reason>"; its SQLSTATE, message and reason are restored, and
 --     its COLUMN (which PL/Proxy does not carry) is derived from the reason, as every
 --     tally function names it (BANNER_NOT_FOUND -> banner_id, RANGE_REVERSED -> ts_from);
@@ -25,8 +26,8 @@ declare
     v_field text := nullif(p_column, '');
     v_entry text[];
 begin
-    if p_message ~ '^\S+\(\d+\): \[[^]]*\] REMOTE ERROR: ' then
-        v_message := regexp_replace(p_message, '^\S+\(\d+\): \[[^]]*\] REMOTE ERROR: ', '');
+    if p_message ~ '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ' then
+        v_message := regexp_replace(p_message, '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ', '');
         v_reason := nullif(regexp_replace(p_detail, '^Remote detail: ', ''), '');
         v_hint := nullif(regexp_replace(p_hint, '^Remote hint: ', ''), '');
         v_field := case

@@ -9,6 +9,6 @@ language sql
 immutable
 as $fn$
     select (p_sqlstate = 'XX000' and p_message like 'PL/Proxy function %'
-            and p_message not like '%] REMOTE ERROR: %')
+            and p_message not like '%] REMOTE %: %')
         or p_sqlstate like '08%' or p_sqlstate like '57P0_' or p_sqlstate like '53%'
 $fn$;

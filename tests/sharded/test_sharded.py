@@ -1,0 +1,254 @@
+"""The sharded mode's own guarantees, end to end over gRPC against a proxy and its
+partitions: where rows go, reads merged across partitions, the jobs on every partition,
+and a partition that is down failing only its own keys."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import asyncpg
+import grpc
+import psycopg
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from tally.booking.v1 import booking_pb2 as bpb
+from tally.booking.v1 import booking_pb2_grpc as bpb_grpc
+from tally.clicks.v1 import clicks_pb2 as cpb
+from tally.clicks.v1 import clicks_pb2_grpc as cpb_grpc
+
+from server.core.config import JOBS_ROLE, with_user
+from server.domains import clicks
+from server.ops import shards as shard_ops
+from tests.support import reason_of
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def booking(channel: grpc.aio.Channel) -> bpb_grpc.BookingServiceStub:
+    return bpb_grpc.BookingServiceStub(channel)
+
+
+@pytest.fixture(scope="module")
+def clicks_stub(channel: grpc.aio.Channel) -> cpb_grpc.ClickServiceStub:
+    return cpb_grpc.ClickServiceStub(channel)
+
+
+@pytest.fixture
+def partitions(database_url: str, shards: int) -> Iterator[list[psycopg.Connection]]:
+    conns = [psycopg.connect(u, autocommit=True)
+             for u in shard_ops.partition_urls(database_url, shards)]
+    yield conns
+    for c in conns:
+        c.close()
+
+
+def ids_on(conn: psycopg.Connection, table: str) -> set[int]:
+    return {r[0] for r in conn.execute(
+        sql.SQL("select id from {}").format(sql.Identifier(*table.split("."))))}
+
+
+@contextlib.contextmanager
+def partition_down(database_url: str, index: int) -> Iterator[None]:
+    """Partition `index` refuses connections and loses the ones it had, as if its server
+    were down, until the block ends."""
+    name = conninfo_to_dict(shard_ops.partition_url(database_url, index))["dbname"]
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("alter database {} allow_connections false").format(
+            sql.Identifier(name)))
+        try:
+            admin.execute("select pg_terminate_backend(pid) from pg_stat_activity"
+                          " where datname = %s", (name,))
+            yield
+        finally:
+            admin.execute(sql.SQL("alter database {} allow_connections true").format(
+                sql.Identifier(name)))
+
+
+async def retry_unavailable(call: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
+    for _ in range(attempts - 1):
+        try:
+            return await call()
+        except grpc.aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.UNAVAILABLE:
+                raise
+            await asyncio.sleep(0.1)
+    return await call()
+
+
+def test_the_cluster_lists_the_partitions(admin_db, database_url, shards):
+    listed = [r[0] for r in admin_db.execute(
+        "select * from plproxy.get_cluster_partitions('tally')").fetchall()]
+    assert len(listed) == shards
+    for i, conninfo in enumerate(listed):
+        params = conninfo_to_dict(conninfo)
+        assert params["dbname"] == f"{conninfo_to_dict(database_url)['dbname']}_p{i}"
+        assert params["user"] == "tally_app"
+
+
+async def test_rows_of_different_keys_sit_on_different_partitions(
+        booking, clicks_stub, partitions, shards):
+    events = [await booking.CreateEvent(bpb.CreateEventRequest(name=f"Placed {i}",
+                                                               total_seats=5))
+              for i in range(12)]
+    banners = [await clicks_stub.CreateBanner(cpb.CreateBannerRequest(name=f"Placed {i}"))
+               for i in range(12)]
+    bookings = [await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=e.id, user_id="p"))
+                for e in events]
+    for table, made in (("booking.events", {e.id for e in events}),
+                        ("clicks.banners", {b.id for b in banners}),
+                        ("booking.bookings", {b.id for b in bookings})):
+        held = [ids_on(conn, table) & made for conn in partitions]
+        # each row on exactly one partition, the one its id names, and every partition used
+        assert set().union(*held) == made
+        assert sum(len(h) for h in held) == len(made)
+        for index, ids in enumerate(held):
+            assert ids, f"{table}: nothing on partition {index}"
+            assert all(i % shards == index for i in ids)
+    # a booking sits with its event
+    for b in bookings:
+        assert b.id % shards == b.event_id % shards
+
+
+async def test_lists_page_in_id_order_across_partitions(booking, clicks_stub, partitions):
+    for i in range(7):
+        await booking.CreateEvent(bpb.CreateEventRequest(name=f"Paged {i}", total_seats=1))
+    everywhere = sorted(set().union(*(ids_on(c, "booking.events") for c in partitions)))
+    seen: list[int] = []
+    token = ""
+    while True:
+        page = await booking.ListEvents(bpb.ListEventsRequest(page_size=3, page_token=token))
+        seen += [e.id for e in page.events]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == everywhere
+    banners = sorted(set().union(*(ids_on(c, "clicks.banners") for c in partitions)))
+    page = await clicks_stub.ListBanners(cpb.ListBannersRequest(page_size=100))
+    assert [b.id for b in page.banners] == banners[:100]
+
+
+async def test_user_booking_stats_sum_over_partitions(booking, shards):
+    who = f"everywhere-{uuid.uuid4().hex[:8]}"
+    events = [await booking.CreateEvent(bpb.CreateEventRequest(name="Sum", total_seats=3))
+              for _ in range(4 * shards)]
+    assert {e.id % shards for e in events} == set(range(shards))
+    for e in events:
+        await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=e.id, user_id=who))
+    stats = await booking.GetUserBookingStats(bpb.GetUserBookingStatsRequest(user_id=who))
+    assert (stats.user_id, stats.bookings_count) == (who, len(events))
+
+
+async def test_the_clicks_job_runs_on_every_partition(database_url, partitions):
+    at = datetime.now(UTC) + timedelta(days=20)
+    conn = await asyncpg.connect(with_user(database_url, JOBS_ROLE))
+    try:
+        created = await conn.fetchval(clicks.JOBS[0].sql, at)
+        assert await conn.fetchval(clicks.JOBS[0].sql, at) == 0  # idempotent
+    finally:
+        await conn.close()
+    name = f"clicks.minute_counts_p{(at + timedelta(days=7)).strftime('%Y%m%d')}"
+    for p in partitions:
+        assert p.execute("select to_regclass(%s) is not null", (name,)).fetchone()[0]
+    # every partition made the same new days: the run's rows are theirs added up
+    assert created % len(partitions) == 0 and created >= 2 * len(partitions)
+
+
+async def test_a_partition_down_fails_only_its_own_keys(booking, clicks_stub, database_url,
+                                                        shards):
+    events = {}
+    banners = {}
+    while len(events) < shards or len(banners) < shards:
+        e = await booking.CreateEvent(bpb.CreateEventRequest(name="Down", total_seats=10))
+        events.setdefault(e.id % shards, e.id)
+        b = await clicks_stub.CreateBanner(cpb.CreateBannerRequest(name="Down"))
+        banners.setdefault(b.id % shards, b.id)
+    up, down = 0, 1
+    key = f"retry-{uuid.uuid4().hex}"
+    with partition_down(database_url, down):
+        # the partition that is up answers as always, also within a batch with the other
+        await clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[up]))
+        ok = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[up], user_id="u"))
+        assert ok.event_id == events[up]
+        assert (await booking.GetEvent(bpb.GetEventRequest(event_id=events[up]))).id
+        # the one that is down: UNAVAILABLE, whatever the call
+        for call in (
+            booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+                                metadata=(("idempotency-key", key),)),
+            clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[down])),
+            booking.GetEvent(bpb.GetEventRequest(event_id=events[down] + 2 * shards)),
+            clicks_stub.GetBanner(cpb.GetBannerRequest(banner_id=banners[down])),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
+        # reads that need every partition cannot be whole: UNAVAILABLE, not a partial page
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await booking.ListEvents(bpb.ListEventsRequest(page_size=10))
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    # back up: the retry with the same key books once. A proxy connection that held a
+    # connection to the partition hears that connection's end first (UNAVAILABLE once),
+    # and the client retries as RetryInfo says.
+    first = await retry_unavailable(lambda: booking.ReserveSeat(
+        bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+        metadata=(("idempotency-key", key),)))
+    again = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+                                      metadata=(("idempotency-key", key),))
+    assert first.id == again.id
+    with psycopg.connect(shard_ops.partition_url(database_url, down)) as conn:
+        assert conn.execute("select count(*) from booking.bookings where event_id = %s",
+                            (events[down],)).fetchone()[0] == 1
+
+
+async def test_a_mixed_batch_with_a_partition_down_answers_each_caller_by_its_key(
+        database_url, shards):
+    """The proxy's batch functions as the server's batcher calls them: the items of the
+    partition that is down get UNAVAILABLE rows, the others are done."""
+    app = await asyncpg.connect(with_user(database_url, "tally_app"))
+    try:
+        ids = [r["id"] for r in [await app.fetchrow("select * from clicks.create_banner('m')")
+                                 for _ in range(8)]]
+        assert {i % shards for i in ids} == set(range(shards))
+        now = datetime.now(UTC)
+        with partition_down(database_url, 1):
+            rows = await app.fetch("select * from clicks.record_clicks($1, $2, $3)",
+                                   ids, [1] * len(ids), [now] * len(ids))
+        assert [r["ord"] for r in rows] == list(range(1, len(ids) + 1))
+        for i, r in zip(ids, rows, strict=True):
+            if i % shards == 1:
+                assert (r["error_sqlstate"], r["error_reason"]) == ("08006", "CLICKS_NOT_RECORDED")
+            else:
+                assert r["error_sqlstate"] is None and r["minute"] is not None
+    finally:
+        await app.close()
+    counted = {}
+    for url in shard_ops.partition_urls(database_url, shards):
+        with psycopg.connect(url) as conn:
+            counted.update(conn.execute(
+                "select banner_id, sum(clicks) from clicks.minute_counts"
+                " where banner_id = any(%s) group by 1", (ids,)).fetchall())
+    assert counted == {i: 1 for i in ids if i % shards != 1}
+
+
+async def test_errors_read_as_from_one_database(clicks_stub, booking):
+    """(Ids of partition 0: the test before took partition 1 down and up again.)"""
+    now = int(time.time())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await clicks_stub.GetStats(cpb.GetStatsRequest(
+            banner_id=2, ts_from=Timestamp(seconds=now), ts_to=Timestamp(seconds=now - 3600)))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason_of(caught.value) == "RANGE_REVERSED"
+    assert "REMOTE" not in caught.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await booking.GetEvent(bpb.GetEventRequest(event_id=10**12 + 2))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert reason_of(caught.value) == "EVENT_NOT_FOUND"
+    assert caught.value.details() == f"event {10**12 + 2} not found"
