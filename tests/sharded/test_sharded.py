@@ -252,3 +252,38 @@ async def test_errors_read_as_from_one_database(clicks_stub, booking):
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert reason_of(caught.value) == "EVENT_NOT_FOUND"
     assert caught.value.details() == f"event {10**12 + 2} not found"
+
+
+ROLE_FUNCTIONS = """
+select r.rolname, p.oid::regprocedure::text
+  from pg_proc p
+  join pg_namespace n on n.oid = p.pronamespace
+ cross join (values ('tally_app'), ('tally_jobs'), ('tally_operator'), ('public')) r (rolname)
+ where n.nspname in ('tally', 'clicks', 'booking', 'segments', 'shop', 'plproxy')
+   and case when r.rolname = 'public'
+            then coalesce(p.proacl, acldefault('f', p.proowner))::text ~ '(^|[{,])=X'
+            else has_function_privilege(r.rolname, p.oid, 'execute') end
+ order by 1, 2
+"""
+
+
+def test_the_proxy_grants_what_a_single_database_grants(database_url, partitions):
+    """Least privilege on the proxy too: each role may execute the same API functions as
+    on a single database (a partition is one), nothing of the routing beneath them."""
+    with psycopg.connect(database_url) as proxy:
+        on_proxy = proxy.execute(ROLE_FUNCTIONS).fetchall()
+        assert proxy.execute(
+            "select has_table_privilege('tally_app', 'plproxy.partitions', 'select')"
+            "    or has_schema_privilege('tally_app', 'plproxy', 'usage')").fetchone() == (False,)
+        # every clicks and booking function a role may call on the proxy routes
+        local = proxy.execute(
+            "select p.oid::regprocedure::text from pg_proc p"
+            "  join pg_namespace n on n.oid = p.pronamespace"
+            "  join pg_language l on l.oid = p.prolang"
+            " where n.nspname in ('clicks', 'booking')"
+            "   and (has_function_privilege('tally_app', p.oid, 'execute')"
+            "        or has_function_privilege('tally_jobs', p.oid, 'execute'))"
+            "   and l.lanname <> 'plproxy' and p.prosrc !~ '\\m_\\w+_on(_all)?\\('").fetchall()
+        assert local == []
+    assert on_proxy == partitions[0].execute(ROLE_FUNCTIONS).fetchall()
+    assert not [f for role, f in on_proxy if role == "public"]
