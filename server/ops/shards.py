@@ -71,19 +71,19 @@ def allocate_ids(database_url: str, index: int, shards: int) -> None:
             if seq is None or seq[0] is None:
                 raise RuntimeError(f"{table}.id has no sequence")
             row = conn.execute(
-                "select s.seqincrement, coalesce(q.last_value, s.seqstart)"
+                "select s.seqincrement, s.seqstart, q.last_value"
                 "  from pg_sequence s join pg_sequences q"
                 "    on format('%%I.%%I', q.schemaname, q.sequencename)::regclass = s.seqrelid"
                 " where s.seqrelid = %s::regclass", (seq[0],)).fetchone()
             if row is None:
                 raise RuntimeError(f"no sequence {seq[0]}")
-            increment, last = row
-            if increment == shards and last % shards == index:
+            increment, start_value, last = row  # last: null until the first id is taken
+            if increment == shards and (start_value if last is None else last) % shards == index:
                 continue
             top = conn.execute(
                 sql.SQL("select coalesce(max(id), 0) from {}").format(
                     sql.Identifier(*table.split(".")))).fetchone()
-            floor = max(last, top[0] if top else 0)
+            floor = max(last or 0, top[0] if top else 0)
             start = floor + 1 + (index - (floor + 1)) % shards
             conn.execute(sql.SQL("alter table {} alter column id set increment by {}"
                                  " set minvalue 1 set start with {} restart with {}").format(
