@@ -13,6 +13,8 @@ export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/tally
 export REDIS_URL    ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/tally_test
 export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
+# Partition databases behind a PL/Proxy proxy (0: one database); README, Sharded mode.
+export SHARDS ?= 0
 
 .PHONY: help deps stubs services migrate run test test-tools fuzz bench lint lint-proto \
         schema-snapshot compose-check clean stop-local
