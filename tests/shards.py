@@ -23,6 +23,9 @@ from server.ops import shards
 
 SHARDED_SCHEMA = re.compile(r"\b(clicks|booking)\.")
 API_CALL = re.compile(r"\b(clicks|booking|plproxy)\.[a-z]\w*\s*\(")
+# The application_name of ShardedAdmin's connections (a test taking a partition down
+# leaves them be).
+ADMIN_APPLICATION = "tally-tests-admin"
 AGGREGATE = re.compile(r"^\s*select\s+(coalesce\()?\s*(count|sum)\(", re.I)
 
 
@@ -59,8 +62,9 @@ class ShardedAdmin:
     """admin_db of the sharded mode (see the module's doc)."""
 
     def __init__(self, url: str, count: int) -> None:
-        self.proxy = psycopg.connect(url, autocommit=True)
-        self.partitions = [psycopg.connect(u, autocommit=True)
+        self.proxy = psycopg.connect(url, autocommit=True, application_name=ADMIN_APPLICATION)
+        self.partitions = [psycopg.connect(u, autocommit=True,
+                                           application_name=ADMIN_APPLICATION)
                            for u in shards.partition_urls(url, count)]
 
     def execute(self, query: str, params: Sequence[Any] | None = None) -> Any:

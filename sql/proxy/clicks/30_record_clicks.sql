@@ -34,6 +34,7 @@ as $fn$
 declare
     v_partition integer;
     v_ords integer[];
+    v_refused jsonb[];
     v_rows jsonb[] := '{}';
     v_state text; v_message text; v_detail text; v_hint text; v_column text;
 begin
@@ -56,6 +57,23 @@ begin
          order by 1
     loop
         begin
+            if p_idempotency_keys is not null then
+                -- The part's keys claimed on the proxy too (tally._claim_keys): a key
+                -- reused with another request is refused whichever partition had it.
+                v_refused := array(
+                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'banner_id', p_banner_ids[v_ords[c.ord]])
+                      from tally._claim_keys(
+                               case when p_idempotency_scopes is not null
+                                    then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end,
+                               array(select p_idempotency_keys[o] from unnest(v_ords) o),
+                               array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[o], p_counts[o])::text
+                                       from unnest(v_ords) o)) c);
+                v_rows := v_rows || v_refused;
+                v_ords := array(select o from unnest(v_ords) o
+                                 where o not in (select (r ->> 'ord')::integer
+                                                   from unnest(v_refused) r));
+                continue when cardinality(v_ords) = 0;
+            end if;
             v_rows := v_rows || array(
                 select to_jsonb(r) || jsonb_build_object('ord', v_ords[r.ord])
                   from clicks._record_clicks_on(

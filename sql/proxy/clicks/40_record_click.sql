@@ -24,6 +24,13 @@ as $fn$
 declare
     v_state text; v_message text; v_detail text; v_hint text; v_column text;
 begin
+    if p_idempotency_key is not null then
+        -- The key's claim on the proxy too: a key reused with another request is refused
+        -- here whichever partition the other request went to (see tally._claim_keys);
+        -- it is taken back with the call if the partition fails.
+        perform tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
+    end if;
     return clicks._record_click_on(tally._partition_of(p_banner_id), p_banner_id, p_idempotency_key, p_idempotency_scope);
     exception when others then
         get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
