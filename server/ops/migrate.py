@@ -192,6 +192,11 @@ def apply_repeatable(database_url: str, sql_dir: Path = SQL_DIR, overlay: Overla
     digest = hashlib.sha256()
     with psycopg.connect(_as_owner(database_url)) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('tally.migrate.repeatable'))")
+        if overlay is None and conn.execute(
+                "select to_regclass('plproxy.partitions') is not null").fetchone() == (True,):
+            # Its own (empty) clicks and booking functions would hide the partitions' rows.
+            raise SystemExit("this database is the proxy of a sharded tally: migrate it with "
+                             "SHARDS set to its number of partitions")
         present = [
             r[0]
             for r in conn.execute(

@@ -121,6 +121,12 @@ def proxy_overlay(database_url: str, shards: int) -> migrate.Overlay:
             raise SystemExit(
                 f"this proxy routes to {len(present)} partitions, not {shards}: resharding "
                 "moves rows between partitions and is not something migrate does")
+        if not present and conn.execute(
+                "select exists (select 1 from clicks.banners)"
+                "    or exists (select 1 from booking.events)").fetchone() != (False,):
+            raise SystemExit(
+                "this database holds banners or events of its own: turning it into a proxy "
+                "would hide them (moving rows to partitions is not something migrate does)")
         if present != conninfos:
             conn.execute("delete from plproxy.partitions")
             conn.execute("insert into plproxy.partitions (partition, conninfo)"
@@ -150,10 +156,29 @@ def proxy_overlay(database_url: str, shards: int) -> migrate.Overlay:
     return overlay
 
 
+def routed_partitions(database_url: str) -> int | None:
+    """How many partitions the proxy at `database_url` routes to; None when there is no
+    such database yet, or it is no proxy."""
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            if conn.execute("select to_regclass('plproxy.partitions')").fetchone() == (None,):
+                return None
+            row = conn.execute("select count(*) from plproxy.partitions").fetchone()
+            return int(row[0]) if row else None
+    except psycopg.OperationalError:
+        return None  # no database yet (or not reachable: migrate says so next)
+
+
 def migrate_sharded(database_url: str, shards: int) -> None:
     """Every partition migrated and numbering its ids, then the proxy."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
+    routed = routed_partitions(database_url)
+    if routed and routed != shards:
+        # Before any partition is touched: their ids are numbered for `routed`.
+        raise SystemExit(
+            f"this proxy routes to {routed} partitions, not {shards}: resharding moves rows "
+            "between partitions and is not something migrate does")
     for index, url in enumerate(partition_urls(database_url, shards)):
         migrate.migrate(url)
         allocate_ids(url, index, shards)

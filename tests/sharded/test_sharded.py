@@ -328,3 +328,25 @@ async def test_a_key_reused_on_another_partition_is_refused(booking, clicks_stub
         assert reason_of(caught.value) == "IDEMPOTENCY_KEY_REUSED"
     stats = await booking.GetUserBookingStats(bpb.GetUserBookingStatsRequest(user_id="r"))
     assert stats.bookings_count == 1
+
+
+def test_migrate_keeps_the_partition_count_and_the_proxy_sharded(database_url, shards):
+    """Migrate again as the same cluster: nothing moves. As another number of partitions,
+    or as a single database: refused before anything changes (rows would be hidden)."""
+    from server.ops import migrate
+
+    def steps() -> list[int]:
+        with psycopg.connect(shard_ops.partition_url(database_url, 0)) as conn:
+            return [r[0] for r in conn.execute(
+                "select seqincrement from pg_sequence where seqrelid = any(array["
+                "pg_get_serial_sequence('clicks.banners', 'id'),"
+                "pg_get_serial_sequence('booking.events', 'id')]::regclass[])")]
+
+    assert steps() == [shards, shards]
+    with pytest.raises(SystemExit, match="resharding"):
+        shard_ops.migrate_sharded(database_url, shards + 1)
+    with pytest.raises(SystemExit, match="SHARDS"):
+        migrate.migrate(database_url)
+    assert steps() == [shards, shards]
+    shard_ops.migrate_sharded(database_url, shards)  # the same cluster: a no-op
+    assert shard_ops.routed_partitions(database_url) == shards
