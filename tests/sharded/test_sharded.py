@@ -350,3 +350,33 @@ def test_migrate_keeps_the_partition_count_and_the_proxy_sharded(database_url, s
     assert steps() == [shards, shards]
     shard_ops.migrate_sharded(database_url, shards)  # the same cluster: a no-op
     assert shard_ops.routed_partitions(database_url) == shards
+
+
+async def test_the_key_purge_forgets_keys_on_the_proxy_and_every_partition(
+        clicks_stub, database_url, shards):
+    banners = {}
+    while len(banners) < shards:
+        b = await clicks_stub.CreateBanner(cpb.CreateBannerRequest(name="Purged"))
+        banners.setdefault(b.id % shards, b.id)
+    keys = [f"purge-{uuid.uuid4().hex}" for _ in banners]
+    for key, banner in zip(keys, banners.values(), strict=True):
+        await clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banner),
+                                      metadata=(("idempotency-key", key),))
+
+    def held() -> int:
+        total = 0
+        for url in [database_url, *shard_ops.partition_urls(database_url, shards)]:
+            with psycopg.connect(url) as conn:
+                total += conn.execute("select count(*) from tally.idempotency_keys"
+                                      " where key = any(%s)", (keys,)).fetchone()[0]
+        return total
+
+    assert held() == 2 * len(keys)  # each on its partition, and claimed on the proxy
+    conn = await asyncpg.connect(with_user(database_url, JOBS_ROLE))
+    try:
+        purged = await conn.fetchval("select tally.purge_idempotency_keys($1)",
+                                     datetime.now(UTC) + timedelta(days=2))
+    finally:
+        await conn.close()
+    assert purged >= 2 * len(keys)
+    assert held() == 0
