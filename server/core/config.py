@@ -119,6 +119,9 @@ class Settings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     tls_client_ca_file: str = ""
+    # SHARDS: partition databases behind a PL/Proxy proxy (migrate, make run); 0 = one
+    # database. The server itself is the same either way: it talks to DATABASE_URL.
+    shards: int = 0
 
     @property
     def auth_required(self) -> bool:
@@ -157,6 +160,7 @@ class Settings:
             batch_max_inflight=max(1, _int("BATCH_MAX_INFLIGHT", 1)),
             auth=_auth_mode(),
             auth_cache_seconds=max(0.0, _float("AUTH_CACHE_SECONDS", 5.0)),
+            shards=max(0, _int("SHARDS", 0)),
             **_tls_files(),
         )
 

@@ -4,8 +4,9 @@
                                       REDIS_URL; if nothing answers on a local address and
                                       the server binaries are installed, start
                                       project-local instances under .local/
-  python -m server.ops.devenv test-tools  pgTAP, plpgsql_check, docker-compose and Prometheus
-                                      are installed (from Debian's packages when root)
+  python -m server.ops.devenv test-tools  pgTAP, plpgsql_check, PL/Proxy, docker-compose and
+                                      Prometheus are installed (from Debian's packages when
+                                      root); `services` with SHARDS > 0 installs PL/Proxy
   python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
@@ -125,30 +126,49 @@ def _apt_install(packages: list[str]) -> None:
                    check=True, env=env, stdout=subprocess.DEVNULL)
 
 
-def ensure_test_tools(url: str) -> None:
+# Extensions the server's PostgreSQL must offer: name -> Debian package suffix.
+TEST_EXTENSIONS = {"pgtap": "pgtap", "plpgsql_check": "plpgsql-check", "plproxy": "plproxy"}
+# Sharded mode (SHARDS > 0) routes calls through PL/Proxy.
+SHARD_EXTENSIONS = {"plproxy": "plproxy"}
+
+
+def _missing_extensions(url: str, wanted: dict[str, str]) -> list[str]:
+    """The Debian packages of the extensions in `wanted` the server does not offer."""
     with psycopg.connect(url, dbname="postgres", autocommit=True) as conn:
         version = conn.execute("show server_version_num").fetchone()
         if version is None:
             raise RuntimeError("show server_version_num returned no row")
         major = int(version[0]) // 10000
         available = {r[0] for r in conn.execute(
-            "select name from pg_available_extensions"
-            " where name in ('pgtap', 'plpgsql_check')")}
-    missing = [f"postgresql-{major}-{package}"
-               for extension, package in (("pgtap", "pgtap"), ("plpgsql_check", "plpgsql-check"))
-               if extension not in available]
-    if not shutil.which("docker-compose"):
-        missing.append("docker-compose")
-    if not shutil.which("prometheus"):  # the monitoring test runs the real one
-        missing.append("prometheus")
+            "select name from pg_available_extensions where name = any(%s)",
+            (list(wanted),))}
+    return [f"postgresql-{major}-{package}"
+            for extension, package in wanted.items() if extension not in available]
+
+
+def _install_or_exit(missing: list[str], needed_by: str) -> None:
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         _apt_install(missing)
         return
-    sys.exit("devenv: the test suite needs " + ", ".join(missing) + ". Install them, e.g.\n"
+    sys.exit(f"devenv: {needed_by} needs " + ", ".join(missing) + ". Install them, e.g.\n"
              "  sudo apt-get install " + " ".join(missing) + "\n"
-             "(pgTAP and plpgsql_check must be installed where the PostgreSQL server runs.)")
+             "(PostgreSQL extensions must be installed where the PostgreSQL server runs.)")
+
+
+def ensure_test_tools(url: str) -> None:
+    missing = _missing_extensions(url, TEST_EXTENSIONS)
+    if not shutil.which("docker-compose"):
+        missing.append("docker-compose")
+    if not shutil.which("prometheus"):  # the monitoring test runs the real one
+        missing.append("prometheus")
+    _install_or_exit(missing, "the test suite")
+
+
+def ensure_shard_tools(url: str) -> None:
+    """PL/Proxy, where SHARDS asks for a sharded database (make run/migrate SHARDS=2)."""
+    _install_or_exit(_missing_extensions(url, SHARD_EXTENSIONS), "SHARDS > 0")
 
 
 def stop_local() -> None:
@@ -173,6 +193,8 @@ def main() -> None:
     if command == "services":
         ensure_postgres(database_url)
         ensure_redis(redis_url)
+        if (os.environ.get("SHARDS") or "0").strip() not in ("", "0"):
+            ensure_shard_tools(database_url)
     elif command == "test-tools":
         ensure_postgres(os.environ.get("TEST_DATABASE_URL") or database_url)
         ensure_redis(os.environ.get("TEST_REDIS_URL") or redis_url)

@@ -20,6 +20,7 @@ import hashlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -37,10 +38,15 @@ SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else Path(__file__).resolve().
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 # Schemas whose repeatable SQL runs first (others follow in name order).
 FIRST_SCHEMAS = ("tally",)
+# Directories of sql/ that are not a schema's repeatable SQL: the versioned migrations, and
+# the sharded mode's routing functions (applied to the proxy database by server.ops.shards).
+NOT_SCHEMAS = ("migrations", "proxy")
+# Work done at the end of the repeatable SQL's transaction (the proxy's routing functions).
+Overlay = Callable[[psycopg.Connection], None]
 
 
 def repeatable_schemas(sql_dir: Path = SQL_DIR) -> list[str]:
-    names = sorted(p.name for p in sql_dir.iterdir() if p.is_dir() and p.name != "migrations")
+    names = sorted(p.name for p in sql_dir.iterdir() if p.is_dir() and p.name not in NOT_SCHEMAS)
     return [n for n in FIRST_SCHEMAS if n in names] + [n for n in names if n not in FIRST_SCHEMAS]
 
 
@@ -177,12 +183,20 @@ select distinct format('%%s depends on %%s', pg_describe_object(d.classid, d.obj
 """
 
 
-def apply_repeatable(database_url: str, sql_dir: Path = SQL_DIR) -> str:
-    """Drop and re-create every function and view of the domain schemas; returns a digest."""
+def apply_repeatable(database_url: str, sql_dir: Path = SQL_DIR, overlay: Overlay | None = None
+                     ) -> str:
+    """Drop and re-create every function and view of the domain schemas; returns a digest.
+    `overlay`, if given, runs last in the same transaction, so no other session ever sees
+    the schemas between the two (the sharded mode's proxy replaces functions there)."""
     schemas = repeatable_schemas(sql_dir)
     digest = hashlib.sha256()
     with psycopg.connect(_as_owner(database_url)) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('tally.migrate.repeatable'))")
+        if overlay is None and conn.execute(
+                "select to_regclass('plproxy.partitions') is not null").fetchone() == (True,):
+            # Its own (empty) clicks and booking functions would hide the partitions' rows.
+            raise SystemExit("this database is the proxy of a sharded tally: migrate it with "
+                             "SHARDS set to its number of partitions")
         present = [
             r[0]
             for r in conn.execute(
@@ -222,19 +236,21 @@ def apply_repeatable(database_url: str, sql_dir: Path = SQL_DIR) -> str:
                     conn.execute(text)
                 except psycopg.Error as exc:
                     raise SystemExit(f"{path.relative_to(sql_dir.parent)}: {exc}") from exc
+        if overlay is not None:
+            overlay(conn)
     return digest.hexdigest()[:12]
 
 
-def migrate(database_url: str) -> None:
+def migrate(database_url: str, overlay: Overlay | None = None) -> None:
     """All three steps, under one lock per database: a second migrate started meanwhile
-    waits for the first and then finds nothing left to do."""
+    waits for the first and then finds nothing left to do. `overlay`: see apply_repeatable."""
     dbname = conninfo_to_dict(database_url).get("dbname") or "postgres"
     with psycopg.connect(_maintenance(database_url), autocommit=True) as lock:
         lock.execute("select pg_advisory_lock(hashtext('tally.migrate'), hashtext(%s))",
                      (dbname,))
         bootstrap(database_url)
         pending = apply_migrations(database_url)
-        digest = apply_repeatable(database_url)
+        digest = apply_repeatable(database_url, overlay=overlay)
     log.info("schema up to date (%d migration(s) applied, repeatable SQL %s)", pending, digest)
 
 
@@ -243,9 +259,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", help="defaults to DATABASE_URL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    url = args.database_url or Settings.from_env().database_url
+    settings = Settings.from_env()
+    url = args.database_url or settings.database_url
     try:
-        migrate(url)
+        if settings.shards > 0:
+            from .shards import migrate_sharded
+
+            migrate_sharded(url, settings.shards)
+        else:
+            migrate(url)
     except psycopg.OperationalError as exc:
         sys.exit(f"cannot reach PostgreSQL at {url}: {exc}")
 

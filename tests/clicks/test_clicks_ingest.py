@@ -12,9 +12,11 @@ import grpc
 import psycopg
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from psycopg.conninfo import conninfo_to_dict
 from tally.clicks.v1 import clicks_pb2 as pb
 from tally.clicks.v1 import clicks_pb2_grpc as pb_grpc
 
+from tests.shards import owner_url
 from tests.support import ServerProcess, reason_of
 
 TOTAL_SQL = "select coalesce(sum(clicks), 0) from clicks.minute_counts where banner_id = %s"
@@ -52,9 +54,12 @@ async def test_exact_counts_from_200_concurrent_callers(stub, admin_db):
     assert {b: g.total for b, g in zip(banners, got, strict=True)} == dict(sent)
 
 
-async def test_failed_batch_answers_unavailable_and_counts_nothing(stub, admin_db, database_url):
+async def test_failed_batch_answers_unavailable_and_counts_nothing(stub, admin_db, database_url,
+                                                                  shards):
     banner = new_banner(admin_db, "Fails")
-    with psycopg.connect(database_url) as locker:
+    # The banner's database: the test database, or in the sharded mode its partition.
+    holder = owner_url(database_url, shards, banner)
+    with psycopg.connect(holder) as locker:
         # Hold the table so the batches wait on it, then cut their connections: the
         # statement fails, so every caller of those batches must hear UNAVAILABLE.
         locker.execute("lock table clicks.minute_counts in access exclusive mode")
@@ -63,8 +68,9 @@ async def test_failed_batch_answers_unavailable_and_counts_nothing(stub, admin_d
         while not all(c.done() for c in calls):
             admin_db.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity"
-                " where application_name = 'tally-server' and wait_event_type = 'Lock'"
-                "   and query like '%clicks.record_clicks%'")
+                " where datname = %s and wait_event_type = 'Lock'"
+                "   and query like '%%clicks.record_clicks%%'",
+                (conninfo_to_dict(holder)["dbname"],))
             await asyncio.wait(calls, timeout=0.05)
         locker.rollback()
     for call in calls:

@@ -1,0 +1,113 @@
+-- reserve_seats(event_ids[], user_ids[], keys[], scopes[]), split: each partition gets the
+-- pairs of the events it owns (with their keys: a key lives with the booking it guards)
+-- in one call, atomic there (the rules of sql/booking/30_reserve_seats.sql hold per event,
+-- and an event is on one partition), and the outcome rows come back in input order, as
+-- from one database. The parts go one partition after another, each in a subtransaction
+-- of its own, so that a partition that cannot be reached fails only its own pairs: they
+-- get 08006 DATABASE_UNAVAILABLE rows (UNAVAILABLE to their callers, as for a single
+-- database's failed statement), and the other partitions' pairs their real outcomes. An unreachable partition's part may still have
+-- been done there (the connection broke after its commit): a retry with the same
+-- idempotency keys is answered from the keys then, and done now otherwise; without keys,
+-- a retried reservation answers ALREADY_BOOKED if the first one got the seat.
+create or replace function booking._reserve_seats_on(
+        p_partition integer, p_event_ids bigint[], p_user_ids text[],
+        p_idempotency_keys text[], p_idempotency_scopes text[])
+returns table (ord integer, booking_id bigint, event_id bigint, user_id text,
+               created_at timestamptz, error_sqlstate text, error_reason text,
+               error_message text, error_field text)
+language plproxy
+as $fn$
+    cluster 'tally';
+    run on p_partition;
+    select * from booking.reserve_seats(p_event_ids, p_user_ids, p_idempotency_keys,
+                                        p_idempotency_scopes);
+$fn$;
+
+create or replace function booking.reserve_seats(p_event_ids bigint[], p_user_ids text[],
+                                                 p_idempotency_keys text[] default null,
+                                                 p_idempotency_scopes text[] default null)
+returns table (ord integer, booking_id bigint, event_id bigint, user_id text,
+               created_at timestamptz, error_sqlstate text, error_reason text,
+               error_message text, error_field text)
+language plpgsql
+security definer
+set search_path = booking, pg_temp
+as $fn$
+declare
+    v_partition integer;
+    v_ords integer[];
+    v_refused jsonb[];
+    v_rows jsonb[] := '{}';
+    v_state text; v_message text; v_detail text; v_hint text; v_column text;
+begin
+    if p_idempotency_keys is not null
+       and (cardinality(p_idempotency_keys) is distinct from cardinality(p_event_ids)
+            or (p_idempotency_scopes is not null
+                and cardinality(p_idempotency_scopes) is distinct from cardinality(p_event_ids))) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+            'idempotency_keys and idempotency_scopes must have one entry per item');
+    end if;
+    if cardinality(p_event_ids) is distinct from cardinality(p_user_ids) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+                                  'event_ids and user_ids must have the same length');
+    end if;
+    for v_partition, v_ords in
+        select tally._partition_of(p_event_ids[i]), array_agg(i order by i)
+          from generate_subscripts(p_event_ids, 1) i
+         group by 1
+         order by 1
+    loop
+        begin
+            if p_idempotency_keys is not null then
+                -- The part's keys claimed on the proxy too (tally._claim_keys): a key
+                -- reused with another request is refused whichever partition had it.
+                v_refused := array(
+                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'event_id', p_event_ids[v_ords[c.ord]], 'user_id', p_user_ids[v_ords[c.ord]])
+                      from tally._claim_keys(
+                               case when p_idempotency_scopes is not null
+                                    then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end,
+                               array(select p_idempotency_keys[o] from unnest(v_ords) o),
+                               array(select 'booking.reserve_seats' || jsonb_build_array(p_event_ids[o], p_user_ids[o])::text
+                                       from unnest(v_ords) o)) c);
+                v_rows := v_rows || v_refused;
+                v_ords := array(select o from unnest(v_ords) o
+                                 where o not in (select (r ->> 'ord')::integer
+                                                   from unnest(v_refused) r));
+                continue when cardinality(v_ords) = 0;
+            end if;
+            v_rows := v_rows || array(
+                select to_jsonb(r) || jsonb_build_object('ord', v_ords[r.ord])
+                  from booking._reserve_seats_on(
+                           v_partition,
+                           array(select p_event_ids[o] from unnest(v_ords) o),
+                           array(select p_user_ids[o] from unnest(v_ords) o),
+                           case when p_idempotency_keys is not null
+                                then array(select p_idempotency_keys[o] from unnest(v_ords) o) end,
+                           case when p_idempotency_scopes is not null
+                                then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end) r);
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
+            if not tally._unreachable(v_state, v_message) then
+                perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
+            end if;
+            v_rows := v_rows || array(
+                select jsonb_build_object('ord', o, 'event_id', p_event_ids[o],
+                    'user_id', p_user_ids[o], 'error_sqlstate', '08006',
+                    'error_reason', 'DATABASE_UNAVAILABLE',
+                    'error_message', 'database unavailable, retry later')
+                  from unnest(v_ords) o);
+        end;
+    end loop;
+    return query
+        select x.*
+          from unnest(v_rows) j
+         cross join lateral jsonb_to_record(j)
+               as x (ord integer, booking_id bigint, event_id bigint, user_id text,
+                     created_at timestamptz, error_sqlstate text, error_reason text,
+                     error_message text, error_field text)
+         order by x.ord;
+end
+$fn$;
+
+grant execute on function booking.reserve_seats(bigint[], text[], text[], text[]) to tally_app;

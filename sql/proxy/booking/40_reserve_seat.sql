@@ -1,0 +1,45 @@
+-- reserve_seat(event_id, user_id), routed: on the partition that owns the event, with its
+-- key (the key lives with the booking it guards).
+create or replace function booking._reserve_seat_on(
+        p_partition integer,
+        p_event_id bigint,
+        p_user_id text,
+        p_idempotency_key text,
+        p_idempotency_scope text)
+returns table (id bigint, event_id bigint, user_id text, created_at timestamptz)
+language plproxy
+as $fn$
+    cluster 'tally';
+    run on p_partition;
+    select * from booking.reserve_seat(p_event_id, p_user_id, p_idempotency_key, p_idempotency_scope);
+$fn$;
+
+create or replace function booking.reserve_seat(
+        p_event_id bigint,
+        p_user_id text,
+        p_idempotency_key text default null,
+        p_idempotency_scope text default '')
+returns table (id bigint, event_id bigint, user_id text, created_at timestamptz)
+language plpgsql
+security definer
+set search_path = booking, pg_temp
+as $fn$
+declare
+    v_state text; v_message text; v_detail text; v_hint text; v_column text;
+begin
+    if p_idempotency_key is not null then
+        -- The key's claim on the proxy too: a key reused with another request is refused
+        -- here whichever partition the other request went to (see tally._claim_keys);
+        -- it is taken back with the call if the partition fails.
+        perform tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+            'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text);
+    end if;
+    return query select * from booking._reserve_seat_on(tally._partition_of(p_event_id), p_event_id, p_user_id, p_idempotency_key, p_idempotency_scope);
+    exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+            v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
+        perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
+end
+$fn$;
+
+grant execute on function booking.reserve_seat(bigint, text, text, text) to tally_app;

@@ -1,0 +1,111 @@
+-- record_clicks(banner_ids[], counts[], occurred_ats[], keys[], scopes[]), split: each
+-- partition gets the items of the banners it owns (with their keys: a key lives with the
+-- click it guards) in one call, atomic there, and the outcome rows come back in input
+-- order, as from one database. The parts go one partition after another, each in a
+-- subtransaction of its own, so that a partition that cannot be reached fails only its
+-- own items: they get 08006 CLICKS_NOT_RECORDED rows (UNAVAILABLE to their callers, as
+-- for a single database's failed batch), and the other partitions' items their real
+-- outcomes. An unreachable partition's part
+-- may still have been done there (the connection broke after its commit): a retry with
+-- the same idempotency keys is answered from the keys then, and done now otherwise.
+create or replace function clicks._record_clicks_on(
+        p_partition integer, p_banner_ids bigint[], p_counts integer[],
+        p_occurred_ats timestamptz[], p_idempotency_keys text[], p_idempotency_scopes text[])
+returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
+               error_reason text, error_message text, error_field text)
+language plproxy
+as $fn$
+    cluster 'tally';
+    run on p_partition;
+    select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats,
+                                       p_idempotency_keys, p_idempotency_scopes);
+$fn$;
+
+create or replace function clicks.record_clicks(p_banner_ids bigint[], p_counts integer[],
+                                                p_occurred_ats timestamptz[],
+                                                p_idempotency_keys text[] default null,
+                                                p_idempotency_scopes text[] default null)
+returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
+               error_reason text, error_message text, error_field text)
+language plpgsql
+security definer
+set search_path = clicks, pg_temp
+as $fn$
+declare
+    v_partition integer;
+    v_ords integer[];
+    v_refused jsonb[];
+    v_rows jsonb[] := '{}';
+    v_state text; v_message text; v_detail text; v_hint text; v_column text;
+begin
+    if p_idempotency_keys is not null
+       and (cardinality(p_idempotency_keys) is distinct from cardinality(p_banner_ids)
+            or (p_idempotency_scopes is not null
+                and cardinality(p_idempotency_scopes) is distinct from cardinality(p_banner_ids))) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+            'idempotency_keys and idempotency_scopes must have one entry per item');
+    end if;
+    if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
+       or cardinality(p_banner_ids) is distinct from cardinality(p_occurred_ats) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+                                  'banner_ids, counts and occurred_ats must have the same length');
+    end if;
+    for v_partition, v_ords in
+        select tally._partition_of(p_banner_ids[i]), array_agg(i order by i)
+          from generate_subscripts(p_banner_ids, 1) i
+         group by 1
+         order by 1
+    loop
+        begin
+            if p_idempotency_keys is not null then
+                -- The part's keys claimed on the proxy too (tally._claim_keys): a key
+                -- reused with another request is refused whichever partition had it.
+                v_refused := array(
+                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'banner_id', p_banner_ids[v_ords[c.ord]])
+                      from tally._claim_keys(
+                               case when p_idempotency_scopes is not null
+                                    then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end,
+                               array(select p_idempotency_keys[o] from unnest(v_ords) o),
+                               array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[o], p_counts[o])::text
+                                       from unnest(v_ords) o)) c);
+                v_rows := v_rows || v_refused;
+                v_ords := array(select o from unnest(v_ords) o
+                                 where o not in (select (r ->> 'ord')::integer
+                                                   from unnest(v_refused) r));
+                continue when cardinality(v_ords) = 0;
+            end if;
+            v_rows := v_rows || array(
+                select to_jsonb(r) || jsonb_build_object('ord', v_ords[r.ord])
+                  from clicks._record_clicks_on(
+                           v_partition,
+                           array(select p_banner_ids[o] from unnest(v_ords) o),
+                           array(select p_counts[o] from unnest(v_ords) o),
+                           array(select p_occurred_ats[o] from unnest(v_ords) o),
+                           case when p_idempotency_keys is not null
+                                then array(select p_idempotency_keys[o] from unnest(v_ords) o) end,
+                           case when p_idempotency_scopes is not null
+                                then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end) r);
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
+            if not tally._unreachable(v_state, v_message) then
+                perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
+            end if;
+            v_rows := v_rows || array(
+                select jsonb_build_object('ord', o, 'banner_id', p_banner_ids[o],
+                    'error_sqlstate', '08006', 'error_reason', 'CLICKS_NOT_RECORDED',
+                    'error_message', 'clicks not recorded, retry later')
+                  from unnest(v_ords) o);
+        end;
+    end loop;
+    return query
+        select x.*
+          from unnest(v_rows) j
+         cross join lateral jsonb_to_record(j)
+               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
+                     error_reason text, error_message text, error_field text)
+         order by x.ord;
+end
+$fn$;
+
+grant execute on function clicks.record_clicks(bigint[], integer[], timestamptz[], text[], text[]) to tally_app;
