@@ -2,7 +2,7 @@
 
 Every covered write handler asks `key_and_scope(context)` and passes both to its SQL
 function, which records the key with the write in one transaction and answers a retry
-with the recorded outcome (sql/tally/10__idempotent_begin*.sql). Keys are scoped per
+with the recorded outcome (sql/tally/10__idempotent_*.sql). Keys are scoped per
 caller: the API key's id when keys are required, '' (shared) when auth is off.
 """
 

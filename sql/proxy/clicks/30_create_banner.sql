@@ -30,7 +30,7 @@ begin
         -- The key's claim on the proxy too: a key reused with another request is refused
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
-        perform tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+        perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
             'clicks.create_banner' || jsonb_build_array(p_name)::text);
     end if;
     return query select * from clicks._create_banner_on(tally._partition_of_key(p_idempotency_scope, p_idempotency_key), p_name, p_idempotency_key, p_idempotency_scope);

@@ -8,11 +8,12 @@
 -- outcomes. An unreachable partition's part
 -- may still have been done there (the connection broke after its commit): a retry with
 -- the same idempotency keys is answered from the keys then, and done now otherwise.
+-- `replayed` as from one database (the partition's; false for an item refused here).
 create or replace function clicks._record_clicks_on(
         p_partition integer, p_banner_ids bigint[], p_counts integer[],
         p_occurred_ats timestamptz[], p_idempotency_keys text[], p_idempotency_scopes text[])
 returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
-               error_reason text, error_message text, error_field text)
+               error_reason text, error_message text, error_field text, replayed boolean)
 language plproxy
 as $fn$
     cluster 'tally';
@@ -26,7 +27,7 @@ create or replace function clicks.record_clicks(p_banner_ids bigint[], p_counts 
                                                 p_idempotency_keys text[] default null,
                                                 p_idempotency_scopes text[] default null)
 returns table (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
-               error_reason text, error_message text, error_field text)
+               error_reason text, error_message text, error_field text, replayed boolean)
 language plpgsql
 security definer
 set search_path = clicks, pg_temp
@@ -61,7 +62,8 @@ begin
                 -- The part's keys claimed on the proxy too (tally._claim_keys): a key
                 -- reused with another request is refused whichever partition had it.
                 v_refused := array(
-                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'banner_id', p_banner_ids[v_ords[c.ord]])
+                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'banner_id', p_banner_ids[v_ords[c.ord]],
+                                                           'replayed', false)
                       from tally._claim_keys(
                                case when p_idempotency_scopes is not null
                                     then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end,
@@ -94,7 +96,7 @@ begin
             v_rows := v_rows || array(
                 select jsonb_build_object('ord', o, 'banner_id', p_banner_ids[o],
                     'error_sqlstate', '08006', 'error_reason', 'CLICKS_NOT_RECORDED',
-                    'error_message', 'clicks not recorded, retry later')
+                    'error_message', 'clicks not recorded, retry later', 'replayed', false)
                   from unnest(v_ords) o);
         end;
     end loop;
@@ -103,7 +105,8 @@ begin
           from unnest(v_rows) j
          cross join lateral jsonb_to_record(j)
                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text,
-                     error_reason text, error_message text, error_field text)
+                     error_reason text, error_message text, error_field text,
+                     replayed boolean)
          order by x.ord;
 end
 $fn$;

@@ -36,7 +36,7 @@ begin
     if p_idempotency_key is not null then
         -- The key's claim on the proxy too (see tally._claim_keys): a key reused with
         -- another batch is refused here; a failed call takes the claim back.
-        perform tally._idempotent_begin(p_idempotency_scope, p_idempotency_key,
+        perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
             'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
     end if;
     if cardinality(p_banner_ids) > 10000 then
