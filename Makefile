@@ -19,6 +19,7 @@ export TEST_REDIS_URL    ?= redis://127.0.0.1:6379/15
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
+	@echo "              (and with AMQP_URL set, the AMQP bridge beside it)"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make fuzz   - the descriptor-driven fuzz of every RPC, long, with a random seed"
 	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
@@ -52,8 +53,15 @@ services: deps
 migrate: services
 	$(PY) -m server.ops.migrate
 
+# With AMQP_URL set, the AMQP bridge (python -m server.amqp) runs beside the server;
+# Ctrl-C or SIGTERM stops both.
 run: stubs migrate
-	exec $(PY) -m server $(ARGS)
+	@if [ -z "$$AMQP_URL" ]; then exec $(PY) -m server $(ARGS); fi; \
+	$(PY) -m server.amqp & bridge=$$!; \
+	$(PY) -m server $(ARGS) & server=$$!; \
+	trap 'kill -TERM $$server $$bridge 2>/dev/null' INT TERM; \
+	wait $$server; status=$$?; wait $$server 2>/dev/null; \
+	kill -TERM $$bridge 2>/dev/null; wait $$bridge; exit $$status
 
 test-tools: services
 	$(PY) -m server.ops.devenv test-tools
@@ -102,6 +110,7 @@ lint-proto: deps
 compose-check:
 	POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-check} TALLY_APP_PASSWORD=$${TALLY_APP_PASSWORD:-check} \
 	TALLY_JOBS_PASSWORD=$${TALLY_JOBS_PASSWORD:-check} GRAFANA_ADMIN_PASSWORD=$${GRAFANA_ADMIN_PASSWORD:-check} \
+	RABBITMQ_PASSWORD=$${RABBITMQ_PASSWORD:-check} \
 		docker-compose -f docker-compose.yml config -q
 
 stop-local: deps

@@ -63,7 +63,7 @@ IMAGE_BIN = Path(sys.executable).parent
 
 # The passwords docker-compose.yml requires; README tells operators to set them.
 COMPOSE_SECRETS = ("POSTGRES_PASSWORD", "TALLY_APP_PASSWORD", "TALLY_JOBS_PASSWORD",
-                   "GRAFANA_ADMIN_PASSWORD")
+                   "RABBITMQ_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
 
 
 def compose_services() -> dict[str, dict]:

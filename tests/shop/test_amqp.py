@@ -14,10 +14,13 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import aio_pika
@@ -75,13 +78,13 @@ async def publish(mq, queue: str, body: object, message_id: str | None,
         routing_key=queue)
 
 
-async def take(mq, queue: str, n: int, timeout: float = 20.0
+async def take(mq, queue: str, n: int, seconds: float = 20.0
                ) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    """n messages from `queue` (acknowledged), waiting up to `timeout` for them."""
+    """n messages from `queue` (acknowledged), waiting up to `seconds` for them."""
     q = await mq.declare_queue(queue, durable=True) if not queue.startswith("amq.") \
         else await mq.get_queue(queue)
     got: list[aio_pika.abc.AbstractIncomingMessage] = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while len(got) < n:
         message = await q.get(no_ack=True, fail=False)
         if message is not None:
@@ -92,8 +95,8 @@ async def take(mq, queue: str, n: int, timeout: float = 20.0
     return got
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], bool], seconds: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.1)
@@ -103,9 +106,9 @@ async def reply_queue(mq) -> aio_pika.abc.AbstractQueue:
     return await mq.declare_queue("", exclusive=True)
 
 
-async def replies(queue, n: int, timeout: float = 20.0) -> list[tuple[str | None, dict]]:
+async def replies(queue, n: int, seconds: float = 20.0) -> list[tuple[str | None, dict]]:
     got = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while len(got) < n:
         message = await queue.get(no_ack=True, fail=False)
         if message is None:
@@ -222,7 +225,7 @@ async def test_poison_messages_are_parked_with_their_reason(s, bridge, mq, admin
         await publish(mq, "order", body, message_id)
     dead = await take(mq, "order.dead", len(poison))
     by_id = {m.message_id: m.headers for m in dead}
-    for body, message_id, reason in poison:
+    for _body, message_id, reason in poison:
         headers = by_id[message_id]
         assert headers["x-tally-reason"] == reason, (message_id, headers)
         assert headers["x-tally-queue"] == "order"
@@ -268,7 +271,7 @@ async def test_bridge_killed_mid_stream_loses_nothing_and_repeats_nothing(
     try:
         await eventually(lambda: count(admin_db, "select count(*) from shop.orders"
                                        " where user_id = %s", user.id) == total,
-                         timeout=60, what="every order")
+                         seconds=60, what="every order")
         queue = await mq.declare_queue("order", durable=True)
         await eventually(lambda: second.metric("tally_amqp_messages_total") > 0)
         deadline = time.monotonic() + 30
@@ -318,7 +321,7 @@ async def test_broker_closing_the_connection_is_survived(s, bridge, vhost, mq, a
     await publish(mq, "order", order(), "b-2")
     await publish(mq, "order", order(), "b-3")
     await eventually(lambda: count(admin_db, "select count(*) from shop.orders"
-                                   " where user_id = %s", user.id) == 3, timeout=30,
+                                   " where user_id = %s", user.id) == 3, seconds=30,
                      what="the orders after the reconnection")
     assert "reconnected to the broker" in bridge.log()
 
@@ -374,3 +377,35 @@ async def test_report_summaries_published_once_across_restarts(s, amqp_url, serv
     assert summary["reports"][0]["count_product"] == 2
     assert set(summary["reports"][0]) == {"report_id", "order_id", "count_product", "report_at"}
     assert mine[first_id].delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+
+
+def produce(amqp_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "tally-amqp-produce"
+    return subprocess.run([str(exe), "--timeout", "20", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "AMQP_URL": amqp_url})
+
+
+async def test_producer_command_creates_products_and_orders(s, bridge, amqp_url, admin_db):
+    user, address = await new_user(s)
+    category = await new_category(s)
+    done = await asyncio.to_thread(
+        produce, amqp_url, "demo", "--user-id", str(user.id), "--address-id",
+        str(address.id), "--category-id", str(category.id))
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["queue"] for line in lines] == ["product"] * 5 + ["order"] * 3
+    assert count(admin_db, "select count(*) from shop.products where category_id = %s",
+                 category.id) == 5
+    assert count(admin_db, "select count(*) from shop.orders where user_id = %s", user.id) == 3
+    # publish: one message; the same message_id again is answered, not applied again.
+    body = json.dumps({"order_id": lines[-1]["reply"]["id"], "status": "paid"})
+    first = await asyncio.to_thread(produce, amqp_url, "publish", "order_update", body,
+                                    "--message-id", "pay-1")
+    again = await asyncio.to_thread(produce, amqp_url, "publish", "order_update", body,
+                                    "--message-id", "pay-1")
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert json.loads(first.stdout)["reply"] == json.loads(again.stdout)["reply"]
+    wrong = await asyncio.to_thread(produce, amqp_url, "publish", "order_update", body,
+                                    "--message-id", "pay-2")
+    assert wrong.returncode == 1 and json.loads(wrong.stdout)["reply"]["reason"] == \
+        "BAD_TRANSITION"
