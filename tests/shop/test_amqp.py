@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,14 +22,22 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import aio_pika
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from tally.shop.v1 import shop_pb2 as pb
 
 from tests.shop.helpers import item, new_category, new_product, new_user, unique
-from tests.support import BridgeProcess, rabbitmqctl
+from tests.support import (
+    BridgeProcess,
+    free_port,
+    rabbitmqctl,
+    recreate_database,
+    scratch_database_url,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +85,53 @@ async def publish(mq, queue: str, body: object, message_id: str | None,
                          correlation_id=correlation_id,
                          delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
         routing_key=queue)
+
+
+def publish_without_message_id(amqp_url: str, queue: str, body: bytes) -> None:
+    """Publish one message with no message_id. aio-pika (aiormq) gives every message it
+    publishes an id of its own, so this speaks AMQP 0-9-1 itself, frame by frame."""
+    from pamqp import body as content
+    from pamqp import commands, frame, header
+
+    parts = urlsplit(amqp_url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672),
+                                  timeout=10) as sock:
+        buffer = b""
+
+        def expect(kind: type) -> None:
+            nonlocal buffer
+            while True:
+                try:
+                    used, _, value = frame.unmarshal(buffer)
+                except Exception:  # not a whole frame yet
+                    chunk = sock.recv(65536)
+                    assert chunk, "the broker closed the connection"
+                    buffer += chunk
+                    continue
+                buffer = buffer[used:]
+                if isinstance(value, kind):
+                    return
+
+        def send(value: object, channel: int = 0) -> None:
+            sock.sendall(frame.marshal(value, channel))
+
+        sock.sendall(header.ProtocolHeader().marshal())
+        expect(commands.Connection.Start)
+        send(commands.Connection.StartOk(
+            response=f"\0{unquote(parts.username or 'guest')}\0"
+                     f"{unquote(parts.password or 'guest')}"))
+        expect(commands.Connection.Tune)
+        send(commands.Connection.TuneOk(channel_max=1, frame_max=131072, heartbeat=0))
+        send(commands.Connection.Open(virtual_host=unquote(parts.path[1:]) or "/"))
+        expect(commands.Connection.OpenOk)
+        send(commands.Channel.Open(), 1)
+        expect(commands.Channel.OpenOk)
+        send(commands.Basic.Publish(exchange="", routing_key=queue), 1)
+        send(header.ContentHeader(0, len(body), commands.Basic.Properties(delivery_mode=2)), 1)
+        send(content.ContentBody(body), 1)
+        send(commands.Connection.Close(reply_code=200, reply_text="done", class_id=0,
+                                       method_id=0))
+        expect(commands.Connection.CloseOk)
 
 
 async def take(mq, queue: str, n: int, seconds: float = 20.0
@@ -232,12 +288,17 @@ async def test_poison_messages_are_parked_with_their_reason(s, bridge, mq, admin
     assert by_id["x-6"]["x-tally-code"] == "FAILED_PRECONDITION"
     # Nothing of them was applied, and the queue goes on.
     assert count(admin_db, "select count(*) from shop.orders where user_id = %s", user.id) == 0
+    await asyncio.to_thread(publish_without_message_id, bridge.env["AMQP_URL"], "order",
+                            json.dumps(order(product.id, 1)).encode())
+    without_id = (await take(mq, "order.dead", 1))[0]
+    assert without_id.headers["x-tally-reason"] == "MESSAGE_ID_REQUIRED"
+    assert json.loads(without_id.body) == order(product.id, 1)
     await publish(mq, "order", order(product.id, 2), "x-7")
     await eventually(lambda: count(admin_db, "select count(*) from shop.orders"
                                    " where user_id = %s", user.id) == 1, what="the good order")
     assert bridge.metric('tally_amqp_dead_letters_total{queue="order",reason="NOT_JSON"}') == 1
     assert bridge.metric('tally_amqp_messages_total{outcome="dead_lettered",queue="order"}') \
-        == len(poison)
+        == len(poison) + 1
 
 
 async def test_bridge_killed_mid_stream_loses_nothing_and_repeats_nothing(
@@ -409,3 +470,96 @@ async def test_producer_command_creates_products_and_orders(s, bridge, amqp_url,
                                     "--message-id", "pay-2")
     assert wrong.returncode == 1 and json.loads(wrong.stdout)["reply"]["reason"] == \
         "BAD_TRANSITION"
+
+
+class TcpRelay:
+    """A TCP relay to PostgreSQL that can be cut: `down()` closes its port and every
+    connection through it (what a client sees when the database goes away: connections
+    reset, then refused), `up()` listens again on the same port."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def up(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def down(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in list(self.writers):
+            writer.transport.abort()
+        self.writers.clear()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def test_database_down_requeues_with_backoff_then_applies_once(amqp_url, mq):
+    """Transient failures go back on the queue (not to the dead letters), and once the
+    database is back each message is applied once."""
+    url = scratch_database_url("amqp")
+    await asyncio.to_thread(recreate_database, url)
+    with psycopg.connect(url, autocommit=True) as admin:
+        user_id, address_id, product_id = admin.execute("""
+            with u as (insert into shop.users (username, email)
+                       values ('amqp_down', 'amqp.down@example.com') returning id),
+                 a as (insert into shop.addresses (user_id, street, city, state, zip_code, country)
+                       select id, 'S', 'C', '', '1', 'DE' from u returning id, user_id),
+                 c as (insert into shop.categories (name) values ('amqp-down') returning id),
+                 p as (insert into shop.products (name, price, stock_quantity, category_id)
+                       select 'amqp down', 1.00, 50, id from c returning id)
+            select (select user_id from a), (select id from a), (select id from p)""").fetchone()
+    info = conninfo_to_dict(url)
+    relay = TcpRelay(info.get("host") or "127.0.0.1", int(info.get("port") or 5432))
+    await relay.up()
+    parts = urlsplit(url)
+    relayed = urlunsplit(parts._replace(
+        netloc=f"{parts.username or 'postgres'}@127.0.0.1:{relay.port}"))
+    bridge = BridgeProcess(amqp_url, relayed, report_queue=unique("report-"),
+                           AMQP_MAX_BACKOFF_SECONDS="0.4")
+    await asyncio.to_thread(bridge.start)
+    try:
+        await relay.down()
+        body = {"user_id": user_id, "delivery_address_id": address_id,
+                "items": [{"product_id": product_id, "quantity": 2}]}
+        for n in range(3):
+            await publish(mq, "order", body, f"down-{n}")
+        await publish(mq, "order", body, "down-0")  # a duplicate, also while down
+        await eventually(lambda: bridge.metric(
+            'tally_amqp_messages_total{outcome="requeued",queue="order"}') >= 8,
+            what="messages requeued, each more than once")
+        with psycopg.connect(url, autocommit=True) as admin:
+            assert count(admin, "select count(*) from shop.orders") == 0
+        await relay.up()
+        with psycopg.connect(url, autocommit=True) as admin:
+            await eventually(lambda: count(admin, "select count(*) from shop.orders") == 3,
+                             what="the orders once the database is back")
+            await asyncio.sleep(1.0)
+            assert count(admin, "select count(*) from shop.orders") == 3
+            assert count(admin, "select stock_quantity from shop.products where id = %s",
+                         product_id) == 44
+        assert bridge.metric("tally_amqp_dead_letters_total") == 0
+    finally:
+        await asyncio.to_thread(bridge.stop)
+        await relay.down()
