@@ -5,7 +5,8 @@
                                       the server binaries are installed, start
                                       project-local instances under .local/
   python -m server.ops.devenv test-tools  pgTAP, plpgsql_check, docker-compose and Prometheus
-                                      are installed (from Debian's packages when root)
+                                      are installed (from Debian's packages when root);
+                                      RabbitMQ answers on 127.0.0.1:5672, with rabbitmqctl
   python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
@@ -141,6 +142,11 @@ def ensure_test_tools(url: str) -> None:
         missing.append("docker-compose")
     if not shutil.which("prometheus"):  # the monitoring test runs the real one
         missing.append("prometheus")
+    # The AMQP tests make virtual hosts of their own on a running broker; installing
+    # one would start a service, which is not the tool check's to do.
+    if not shutil.which("rabbitmqctl") or not _answers("127.0.0.1", 5672):
+        sys.exit("devenv: the test suite needs RabbitMQ answering on 127.0.0.1:5672 and its"
+                 " rabbitmqctl on this machine (e.g. apt-get install rabbitmq-server)")
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):

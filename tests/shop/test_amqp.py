@@ -1,5 +1,5 @@
-"""The AMQP bridge end to end, against the real RabbitMQ (AMQP_TEST_URL's broker, by
-default 127.0.0.1:5672 guest/guest): each test on a virtual host of its own, made and
+"""The AMQP bridge end to end, against the real RabbitMQ (the machine's broker at
+127.0.0.1:5672, guest/guest): each test on a virtual host of its own, made and
 removed with rabbitmqctl, and a bridge process of its own.
 
 Every queue's happy path and duplicates, the original's field names, replies, poison
@@ -41,7 +41,7 @@ from tests.support import (
 
 pytestmark = pytest.mark.slow
 
-BROKER = os.environ.get("AMQP_TEST_URL", "amqp://guest:guest@127.0.0.1:5672/")
+BROKER = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 @pytest.fixture
