@@ -60,7 +60,7 @@ run: stubs migrate
 	$(PY) -m server.amqp & bridge=$$!; \
 	$(PY) -m server $(ARGS) & server=$$!; \
 	trap 'kill -TERM $$server $$bridge 2>/dev/null' INT TERM; \
-	wait $$server; status=$$?; wait $$server 2>/dev/null; \
+	status=0; while kill -0 $$server 2>/dev/null; do wait $$server; status=$$?; done; \
 	kill -TERM $$bridge 2>/dev/null; wait $$bridge; exit $$status
 
 test-tools: services

@@ -141,6 +141,7 @@ class Bridge:
         self._connection: AbstractRobustConnection | None = None
         self._publisher: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._stopping = False
 
     @staticmethod
     def _update_product(products: shop.ProductService
@@ -179,7 +180,7 @@ class Bridge:
 
     def _closed(self, _connection: object, exc: BaseException | None = None) -> None:
         metrics.AMQP_CONSUMING.set(0)
-        if exc is not None:
+        if exc is not None and not self._stopping:
             log.warning("connection to the broker lost: %r", exc)
 
     def _consumer(self, route: Route) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
@@ -336,6 +337,7 @@ class Bridge:
     async def stop(self) -> None:
         """Stop taking messages, let those in hand finish (up to the grace period), then
         close: what was not acknowledged goes back to its queue."""
+        self._stopping = True
         for queue, tag in self._consumers:
             with contextlib.suppress(Exception):
                 await queue.cancel(tag)
