@@ -409,14 +409,17 @@ async def test_report_summaries_published_once_across_restarts(s, amqp_url, serv
     product = await new_product(s, (await new_category(s)).id, stock=100)
     # Days of their own, long ended (no other test reports them).
     base = date(1990, 1, 1) + timedelta(days=int(uuid.uuid4().int % 3000))
-    days = [base, base + timedelta(days=1)]
+    days = [base + timedelta(days=n) for n in range(3)]
     orders = [await s.orders.CreateOrder(pb.CreateOrderRequest(
         user_id=user.id, delivery_address_id=address.id, items=[item(product.id, n)]))
-        for n in (2, 3)]
-    admin_db.execute("update shop.orders set created_at = %s::date + interval '1 hour'"
-                     " where id = %s", (days[0], orders[0].id))
-    admin_db.execute("update shop.orders set created_at = %s::date + interval '1 hour'"
-                     " where id = %s", (days[1], orders[1].id))
+        for n in (2, 3, 4)]
+    for day, order in zip(days, orders, strict=True):
+        admin_db.execute("update shop.orders set created_at = %s::date + interval '1 hour'"
+                         " where id = %s", (day, order.id))
+
+    def recorded(outbox_id: int) -> bool:
+        return count(admin_db, "select count(*) from shop.report_publications"
+                     " where queue = %s and outbox_id = %s", report_queue, outbox_id) == 1
 
     def generate(day: date) -> int:
         return admin_db.execute("select outbox_id from shop.generate_daily_reports(%s)",
@@ -428,14 +431,14 @@ async def test_report_summaries_published_once_across_restarts(s, amqp_url, serv
         await eventually(lambda: bridge.metric("tally_amqp_reports_published_total") > 0,
                          what="a report published")
         second_id = generate(days[1])  # published while the bridge runs (NOTIFY)
-        await eventually(lambda: count(admin_db, "select count(*) from shop.report_publications"
-                                       " where queue = %s and outbox_id = %s",
-                                       report_queue, second_id) == 1, what="the second")
+        await eventually(lambda: recorded(second_id), what="the second")
     finally:
         bridge.stop(signal.SIGKILL)
+    third_id = generate(days[2])  # while no bridge runs
     again = BridgeProcess(amqp_url, report_queue=report_queue).start()
     try:
-        await asyncio.sleep(1.5)  # three of its polls: nothing new to publish
+        await eventually(lambda: recorded(third_id), what="the third, after the restart")
+        await asyncio.sleep(1.5)  # three of its polls: nothing more to publish
     finally:
         again.stop()
     published = count(admin_db, "select count(*) from shop.report_publications"
@@ -444,7 +447,7 @@ async def test_report_summaries_published_once_across_restarts(s, amqp_url, serv
     assert await (await mq.declare_queue(report_queue, durable=True)).get(
         fail=False) is None, "a summary was published twice"
     ids = [int(m.message_id) for m in messages]
-    assert len(ids) == len(set(ids)) and {first_id, second_id} <= set(ids)
+    assert len(ids) == len(set(ids)) and {first_id, second_id, third_id} <= set(ids)
     mine = {int(m.message_id): m for m in messages if int(m.message_id) in (first_id, second_id)}
     summary = json.loads(mine[first_id].body)
     assert set(summary) == {"report_date", "reports_count", "reports", "created_at"}
