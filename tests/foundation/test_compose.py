@@ -93,7 +93,7 @@ def test_monitoring_images_are_pinned_and_config_mounted_read_only():
             assert source.is_relative_to(MONITORING) and source.exists(), source
 
 
-def test_prometheus_scrapes_the_server_metrics_port():
+def test_prometheus_scrapes_the_server_and_bridge_metrics_ports():
     services = yaml.safe_load(compose("config"))["services"]
     prometheus = services["prometheus"]
     config_path = next(a.split("=", 1)[1] for a in prometheus["command"]
@@ -103,7 +103,8 @@ def test_prometheus_scrapes_the_server_metrics_port():
     targets = [t for job in config["scrape_configs"] for sc in job["static_configs"]
                for t in sc["targets"]]
     metrics_port = services["server"]["environment"]["METRICS_ADDR"].rsplit(":", 1)[1]
-    assert targets == [f"server:{metrics_port}"]
+    bridge_port = services["amqp-bridge"]["environment"]["AMQP_METRICS_ADDR"].rsplit(":", 1)[1]
+    assert targets == [f"server:{metrics_port}", f"amqp-bridge:{bridge_port}"]
 
 
 def test_grafana_is_provisioned_with_the_datasource_and_dashboard():
