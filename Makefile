@@ -21,7 +21,8 @@ export SHARDS ?= 0
 
 help:
 	@echo "make run    - install, start PostgreSQL/Redis if needed, migrate, serve on GRPC_ADDR"
-	@echo "             (SHARDS=2 make run: clicks and booking on 2 partitions behind PL/Proxy)"
+	@echo "             (SHARDS=2 make run: clicks and booking on 2 partitions behind PL/Proxy;"
+	@echo "             with AMQP_URL set, the AMQP bridge beside it)"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make fuzz   - the descriptor-driven fuzz of every RPC, long, with a random seed"
 	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
@@ -55,8 +56,15 @@ services: deps
 migrate: services
 	$(PY) -m server.ops.migrate
 
+# With AMQP_URL set, the AMQP bridge (python -m server.amqp) runs beside the server;
+# Ctrl-C or SIGTERM stops both.
 run: stubs migrate
-	exec $(PY) -m server $(ARGS)
+	@if [ -z "$$AMQP_URL" ]; then exec $(PY) -m server $(ARGS); fi; \
+	$(PY) -m server.amqp & bridge=$$!; \
+	$(PY) -m server $(ARGS) & server=$$!; \
+	trap 'kill -TERM $$server $$bridge 2>/dev/null' INT TERM; \
+	status=0; while kill -0 $$server 2>/dev/null; do wait $$server; status=$$?; done; \
+	kill -TERM $$bridge 2>/dev/null; wait $$bridge; exit $$status
 
 test-tools: services
 	$(PY) -m server.ops.devenv test-tools
@@ -115,6 +123,7 @@ lint-proto: deps
 compose-check:
 	POSTGRES_PASSWORD=$${POSTGRES_PASSWORD:-check} TALLY_APP_PASSWORD=$${TALLY_APP_PASSWORD:-check} \
 	TALLY_JOBS_PASSWORD=$${TALLY_JOBS_PASSWORD:-check} GRAFANA_ADMIN_PASSWORD=$${GRAFANA_ADMIN_PASSWORD:-check} \
+	RABBITMQ_PASSWORD=$${RABBITMQ_PASSWORD:-check} \
 		docker-compose -f docker-compose.yml config -q
 
 stop-local: deps

@@ -2776,6 +2776,46 @@ $$;
 ALTER FUNCTION shop.list_users(p_count integer, p_page integer) OWNER TO tally_owner;
 
 --
+-- Name: mark_reports_published(text, bigint[], integer); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop.mark_reports_published(p_queue text, p_published bigint[], p_limit integer DEFAULT 100) RETURNS TABLE(id bigint, report_date date, reports_count integer, reports jsonb, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'shop', 'pg_temp'
+    AS $$
+declare
+    v_missing bigint;
+begin
+    if p_queue is null or octet_length(p_queue) not between 1 and 255 then
+        perform tally.raise_error('TLIA1', 'QUEUE_INVALID', 'queue must be 1 to 255 bytes', 'queue');
+    end if;
+    if p_limit is null or p_limit not between 1 and 1000 then
+        perform tally.raise_error('TLIA1', 'LIMIT_INVALID', 'limit must be 1 to 1000', 'limit');
+    end if;
+    select u.id into v_missing
+      from unnest(coalesce(p_published, '{}')) u (id)
+     where not exists (select 1 from shop.report_outbox b where b.id = u.id)
+     limit 1;
+    if found then
+        perform tally.raise_error('TLNF1', 'REPORT_SUMMARY_NOT_FOUND',
+            format('report summary %s not found', coalesce(v_missing::text, 'null')), 'published');
+    end if;
+    insert into shop.report_publications (queue, outbox_id)
+    select p_queue, u.id from unnest(p_published) u (id) order by u.id
+    on conflict on constraint report_publications_pkey do nothing;
+    return query
+        select b.id, b.report_date, b.reports_count, b.reports, b.created_at
+          from shop.report_outbox b
+         where not exists (select 1 from shop.report_publications p
+                            where p.queue = p_queue and p.outbox_id = b.id)
+         order by b.id
+         limit p_limit;
+end
+$$;
+
+ALTER FUNCTION shop.mark_reports_published(p_queue text, p_published bigint[], p_limit integer) OWNER TO tally_owner;
+
+--
 -- Name: report_summaries_after(bigint, integer); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -3864,6 +3904,25 @@ ALTER TABLE shop.report_outbox ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
 );
 
 --
+-- Name: report_publications; Type: TABLE; Schema: shop; Owner: tally_owner
+--
+
+CREATE TABLE shop.report_publications (
+    queue text NOT NULL,
+    outbox_id bigint NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT report_publications_queue_valid CHECK (((octet_length(queue) >= 1) AND (octet_length(queue) <= 255)))
+);
+
+ALTER TABLE shop.report_publications OWNER TO tally_owner;
+
+--
+-- Name: TABLE report_publications; Type: COMMENT; Schema: shop; Owner: tally_owner
+--
+
+COMMENT ON TABLE shop.report_publications IS 'Report summaries published to an AMQP queue (confirmed by the broker), by queue.';
+
+--
 -- Name: reports; Type: TABLE; Schema: shop; Owner: tally_owner
 --
 
@@ -4246,6 +4305,13 @@ ALTER TABLE ONLY shop.report_outbox
     ADD CONSTRAINT report_outbox_pkey PRIMARY KEY (id);
 
 --
+-- Name: report_publications report_publications_pkey; Type: CONSTRAINT; Schema: shop; Owner: tally_owner
+--
+
+ALTER TABLE ONLY shop.report_publications
+    ADD CONSTRAINT report_publications_pkey PRIMARY KEY (queue, outbox_id);
+
+--
 -- Name: reports reports_one_per_order; Type: CONSTRAINT; Schema: shop; Owner: tally_owner
 --
 
@@ -4530,6 +4596,13 @@ ALTER TABLE ONLY shop.orders
 
 ALTER TABLE ONLY shop.products
     ADD CONSTRAINT products_category_fk FOREIGN KEY (category_id) REFERENCES shop.categories(id);
+
+--
+-- Name: report_publications report_publications_outbox_fk; Type: FK CONSTRAINT; Schema: shop; Owner: tally_owner
+--
+
+ALTER TABLE ONLY shop.report_publications
+    ADD CONSTRAINT report_publications_outbox_fk FOREIGN KEY (outbox_id) REFERENCES shop.report_outbox(id);
 
 --
 -- Name: reports reports_order_fk; Type: FK CONSTRAINT; Schema: shop; Owner: tally_owner
@@ -5000,6 +5073,13 @@ GRANT ALL ON FUNCTION shop.list_products(p_count integer, p_page integer, p_name
 
 REVOKE ALL ON FUNCTION shop.list_users(p_count integer, p_page integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION shop.list_users(p_count integer, p_page integer) TO tally_app;
+
+--
+-- Name: FUNCTION mark_reports_published(p_queue text, p_published bigint[], p_limit integer); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop.mark_reports_published(p_queue text, p_published bigint[], p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION shop.mark_reports_published(p_queue text, p_published bigint[], p_limit integer) TO tally_jobs;
 
 --
 -- Name: FUNCTION report_summaries_after(p_after_id bigint, p_limit integer); Type: ACL; Schema: shop; Owner: tally_owner

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from grpc_status import rpc_status
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from server.core.config import APP_ROLE, OPERATOR_ROLE, with_database, with_user
+from server.core.config import APP_ROLE, JOBS_ROLE, OPERATOR_ROLE, with_database, with_user
 from server.core.tls import ClientOptions
 from server.ops import migrate
 
@@ -308,3 +309,79 @@ def plant(redis_client, key: str, value: object, px: int = 60_000) -> None:
 
     epoch = redis_client.get(EPOCH_KEY) or "0"
     redis_client.set(key, f"{epoch}|{json.dumps(value)}", px=px)
+
+
+class BridgeProcess:
+    """`python -m server.amqp` against the test database and Redis, on an AMQP URL (a
+    virtual host of the test's own), publishing reports to a queue of the test's own."""
+
+    def __init__(self, amqp_url: str, database_url: str = TEST_DATABASE_URL, *,
+                 report_queue: str = "report", **env: str) -> None:
+        self.metrics_addr = f"127.0.0.1:{free_port()}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "APP_DATABASE_URL": with_user(database_url, APP_ROLE),
+            "JOBS_DATABASE_URL": with_user(database_url, JOBS_ROLE),
+            "REDIS_URL": TEST_REDIS_URL,
+            "AMQP_URL": amqp_url,
+            "AMQP_METRICS_ADDR": self.metrics_addr,
+            "AMQP_REPORT_QUEUE": report_queue,
+            "AMQP_REPORT_POLL_SECONDS": "0.5",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.log_path = ROOT / ".local" / f"test-bridge-{self.metrics_addr.rpartition(':')[2]}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> BridgeProcess:
+        self.log_path.parent.mkdir(exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server.amqp"], cwd=ROOT,
+                                     env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_consuming(timeout)
+        return self
+
+    def metric(self, name: str) -> float:
+        """The sum of a metric's samples whose line starts with `name` (labels included)."""
+        total = 0.0
+        for line in metrics_text(self.metrics_addr).splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def wait_consuming(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bridge exited with {self.proc.returncode}:\n" + self.log())
+            try:
+                if self.metric("tally_amqp_consuming ") == 1:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("bridge did not start consuming:\n" + self.log())
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+def rabbitmqctl(*args: str) -> str:
+    """Run rabbitmqctl (the broker's own tool; tests that need it fail without it)."""
+    exe = shutil.which("rabbitmqctl")
+    assert exe, "rabbitmqctl is not installed: the AMQP tests make a virtual host each"
+    done = subprocess.run([exe, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -3,7 +3,9 @@
 Every covered write handler asks `key_and_scope(context)` and passes both to its SQL
 function, which records the key with the write in one transaction and answers a retry
 with the recorded outcome (sql/tally/10__idempotent_*.sql). Keys are scoped per
-caller: the API key's id when keys are required, '' (shared) when auth is off.
+caller: the API key's id when keys are required, '' (shared) when auth is off. A call that
+comes as an AMQP message (server/amqp) carries its message_id as the key, in a scope of its
+own queue: a `MessageCall` stands in for the gRPC context.
 """
 
 from __future__ import annotations
@@ -28,16 +30,36 @@ _VALID = re.compile(r"[ -~]{1,128}")
 CALLER: ContextVar[Principal | None] = ContextVar("tally_caller", default=None)
 
 
-def key_and_scope(context: _Context) -> tuple[str | None, str]:
+class MessageCall:
+    """The context of a call that came as a message rather than over gRPC: what a handler
+    asks of its context (`key_and_scope`) answered from the message. `scope` keeps these
+    keys apart from every gRPC caller's (API key ids and '' never contain ':')."""
+
+    __slots__ = ("key", "scope")
+
+    def __init__(self, key: str, scope: str) -> None:
+        self.key = key
+        self.scope = scope
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return ((IDEMPOTENCY_METADATA, self.key),)
+
+
+def _checked(value: object) -> str:
+    if not isinstance(value, str) or _VALID.fullmatch(value) is None:
+        raise errors.invalid_argument(
+            IDEMPOTENCY_METADATA, "idempotency-key must be 1 to 128 printable ASCII characters",
+            "IDEMPOTENCY_KEY_INVALID")
+    return value
+
+
+def key_and_scope(context: _Context | MessageCall) -> tuple[str | None, str]:
     """The call's idempotency key (None without one) and its scope. A key that is not
     1-128 printable ASCII characters is INVALID_ARGUMENT, reason IDEMPOTENCY_KEY_INVALID."""
+    if isinstance(context, MessageCall):
+        return _checked(context.key), context.scope
     for name, value in context.invocation_metadata() or ():
         if name == IDEMPOTENCY_METADATA:
-            if not isinstance(value, str) or _VALID.fullmatch(value) is None:
-                raise errors.invalid_argument(
-                    IDEMPOTENCY_METADATA,
-                    "idempotency-key must be 1 to 128 printable ASCII characters",
-                    "IDEMPOTENCY_KEY_INVALID")
             caller = CALLER.get()
-            return value, "" if caller is None else caller.key_id
+            return _checked(value), "" if caller is None else caller.key_id
     return None, ""

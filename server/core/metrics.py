@@ -53,6 +53,25 @@ JOB_RUNS = Counter(
 CLICKS = Counter(
     "tally_clicks_total", "Banner clicks counted (committed), by RecordClick and RecordClicks."
 )
+# The AMQP bridge (server/amqp): every message it took off a queue, by how it ended:
+# applied (committed, or answered from its idempotency record), dead_lettered (parked in
+# <queue>.dead), requeued (a transient failure: back on the queue after a backoff).
+AMQP_MESSAGES = Counter(
+    "tally_amqp_messages_total", "Messages taken off an AMQP queue, by queue and outcome.",
+    ["queue", "outcome"]
+)
+AMQP_DEAD_LETTERS = Counter(
+    "tally_amqp_dead_letters_total", "Messages parked in <queue>.dead, by queue and reason.",
+    ["queue", "reason"]
+)
+AMQP_CONSUMING = Gauge(
+    "tally_amqp_consuming", "1 while the AMQP bridge is connected and consuming its queues.",
+    multiprocess_mode="livemax"
+)
+AMQP_REPORTS_PUBLISHED = Counter(
+    "tally_amqp_reports_published_total",
+    "Report summaries the broker confirmed on the report queue."
+)
 
 
 def serve(addr: str) -> None:

@@ -428,6 +428,28 @@ class ReportService(pb_grpc.ReportServiceServicer):
             await self.listener.unsubscribe(wake)
 
 
+# The AMQP bridge's report publisher, as tally_jobs: records the outbox ids the broker
+# confirmed on `queue` and answers the summaries to publish there next.
+MARK_REPORTS_PUBLISHED = "select * from shop.mark_reports_published($1, $2, $3)"
+
+
+async def reports_to_publish(conn: asyncpg.Connection, queue: str, published: list[int],
+                             limit: int = REPLAY_BATCH) -> list[tuple[int, dict[str, Any]]]:
+    """Record `published` as confirmed on `queue`; then (outbox id, summary) of the next
+    summaries not yet published there, oldest first. A summary reads as the original's
+    message on its queue `report`: {report_date, reports_count, reports[{report_id,
+    order_id, count_product, report_at}], created_at}."""
+    rows = await conn.fetch(MARK_REPORTS_PUBLISHED, queue, published, limit)
+    return [(r["id"], {
+        "report_date": str(r["report_date"]),
+        "reports_count": r["reports_count"],
+        "reports": [{"report_id": x["id"], "order_id": x["order_id"],
+                     "count_product": x["count_product"], "report_at": str(x["report_at"])}
+                    for x in json.loads(r["reports"])],
+        "created_at": r["created_at"].isoformat(),
+    }) for r in rows]
+
+
 def add_services(server: Registrar, app: App) -> list[str]:
     pb_grpc.add_UserServiceServicer_to_server(UserService(app), server.as_server())
     pb_grpc.add_ProductServiceServicer_to_server(ProductService(app), server.as_server())

@@ -6,7 +6,8 @@
                                       project-local instances under .local/
   python -m server.ops.devenv test-tools  pgTAP, plpgsql_check, PL/Proxy, docker-compose and
                                       Prometheus are installed (from Debian's packages when
-                                      root); `services` with SHARDS > 0 installs PL/Proxy
+                                      root); RabbitMQ answers on 127.0.0.1:5672, with
+                                      rabbitmqctl; `services` with SHARDS > 0 installs PL/Proxy
   python -m server.ops.devenv stop        stop the project-local instances, if any
 """
 
@@ -163,6 +164,11 @@ def ensure_test_tools(url: str) -> None:
         missing.append("docker-compose")
     if not shutil.which("prometheus"):  # the monitoring test runs the real one
         missing.append("prometheus")
+    # The AMQP tests make virtual hosts of their own on a running broker; installing
+    # one would start a service, which is not the tool check's to do.
+    if not shutil.which("rabbitmqctl") or not _answers("127.0.0.1", 5672):
+        sys.exit("devenv: the test suite needs RabbitMQ answering on 127.0.0.1:5672 and its"
+                 " rabbitmqctl on this machine (e.g. apt-get install rabbitmq-server)")
     _install_or_exit(missing, "the test suite")
 
 

@@ -19,7 +19,7 @@ MONITORING = ROOT / "server" / "ops" / "monitoring"
 
 # What docker-compose.yml requires from the environment, with no default.
 REQUIRED = ("POSTGRES_PASSWORD", "TALLY_APP_PASSWORD", "TALLY_JOBS_PASSWORD",
-            "GRAFANA_ADMIN_PASSWORD")
+            "RABBITMQ_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
 PLACEHOLDERS = {name: f"{name.lower()}-value" for name in REQUIRED}
 
 
@@ -55,9 +55,9 @@ def test_compose_file_is_valid():
 
 def test_compose_services_health_checks_and_order():
     services = yaml.safe_load(compose("config"))["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "server", "prometheus",
-                             "grafana"}
-    for name in ("postgres", "redis", "server", "prometheus", "grafana"):
+    assert set(services) == {"postgres", "redis", "migrate", "server", "rabbitmq",
+                             "amqp-bridge", "prometheus", "grafana"}
+    for name in ("postgres", "redis", "server", "rabbitmq", "prometheus", "grafana"):
         assert services[name]["healthcheck"]["test"], name
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["server"]["depends_on"] == {
@@ -65,6 +65,17 @@ def test_compose_services_health_checks_and_order():
         "redis": {"condition": "service_healthy"},
         "migrate": {"condition": "service_completed_successfully"},
     }
+    assert services["amqp-bridge"]["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+        "rabbitmq": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    # The bridge, like the server, holds no admin credentials.
+    bridge = services["amqp-bridge"]["environment"]
+    assert "DATABASE_URL" not in bridge
+    assert bridge["APP_DATABASE_URL"].startswith("postgresql://tally_app:")
+    assert bridge["JOBS_DATABASE_URL"].startswith("postgresql://tally_jobs:")
     # The server reaches the database as the application role, not as the admin.
     assert services["server"]["environment"]["APP_DATABASE_URL"].startswith(
         "postgresql://tally_app:")
@@ -82,7 +93,7 @@ def test_monitoring_images_are_pinned_and_config_mounted_read_only():
             assert source.is_relative_to(MONITORING) and source.exists(), source
 
 
-def test_prometheus_scrapes_the_server_metrics_port():
+def test_prometheus_scrapes_the_server_and_bridge_metrics_ports():
     services = yaml.safe_load(compose("config"))["services"]
     prometheus = services["prometheus"]
     config_path = next(a.split("=", 1)[1] for a in prometheus["command"]
@@ -92,7 +103,8 @@ def test_prometheus_scrapes_the_server_metrics_port():
     targets = [t for job in config["scrape_configs"] for sc in job["static_configs"]
                for t in sc["targets"]]
     metrics_port = services["server"]["environment"]["METRICS_ADDR"].rsplit(":", 1)[1]
-    assert targets == [f"server:{metrics_port}"]
+    bridge_port = services["amqp-bridge"]["environment"]["AMQP_METRICS_ADDR"].rsplit(":", 1)[1]
+    assert targets == [f"server:{metrics_port}", f"amqp-bridge:{bridge_port}"]
 
 
 def test_grafana_is_provisioned_with_the_datasource_and_dashboard():

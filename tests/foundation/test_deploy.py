@@ -15,7 +15,12 @@ requires set: new random ones) and run as compose would run them, in the order i
    tells operators to (as tally_operator, through SQL), one call with it per gRPC
    service (and one without, refused), and checks that it logged in as tally_app with
    the password migrate set, that it used this Redis and serves metrics, and that it
-   stops on its stop signal within the grace period.
+   stops on its stop signal within the grace period;
+5. rabbitmq: this machine's broker stands in, with a virtual host and a user of the
+   test's own, made as the image's entrypoint makes RABBITMQ_DEFAULT_USER/PASS (the user
+   with that password), and its health check; then amqp-bridge: its command, until it
+   consumes; one message through a queue with a reply, and checks that it logged in as
+   tally_app and tally_jobs, never as the admin, and stops on its stop signal.
 
 `localize` is the only difference between the compose run and this one. The image's
 `python` (with tally installed, WORKDIR the repository) is the test's interpreter: the
@@ -24,7 +29,9 @@ commands run from the repository root with its directory first on PATH.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -35,10 +42,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aio_pika
 import grpc
 import psycopg
 import pytest
@@ -52,7 +60,7 @@ from tally.segments.v1 import segments_pb2, segments_pb2_grpc
 from tally.shop.v1 import shop_pb2, shop_pb2_grpc
 
 from server.ops import devenv
-from tests.support import ROOT, bearer, create_api_key, free_port
+from tests.support import ROOT, bearer, create_api_key, free_port, rabbitmqctl
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +71,23 @@ IMAGE_BIN = Path(sys.executable).parent
 
 # The passwords docker-compose.yml requires; README tells operators to set them.
 COMPOSE_SECRETS = ("POSTGRES_PASSWORD", "TALLY_APP_PASSWORD", "TALLY_JOBS_PASSWORD",
-                   "GRAFANA_ADMIN_PASSWORD")
+                   "RABBITMQ_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+
+
+async def ask(amqp_url: str, queue: str, body: dict) -> dict:
+    """Publish `body` on `queue` with a reply queue; the reply, which must be a success."""
+    async with await aio_pika.connect(amqp_url) as connection:
+        channel = await connection.channel()
+        replies = await channel.declare_queue("", exclusive=True)
+        await channel.default_exchange.publish(
+            aio_pika.Message(json.dumps(body).encode(), message_id=secrets.token_hex(8),
+                             reply_to=replies.name, correlation_id="deploy"),
+            routing_key=queue)
+        async with replies.iterator(timeout=30) as messages:
+            async for message in messages:
+                assert (message.headers or {}).get("x-tally-outcome") == "ok", message.body
+                return json.loads(message.body)
+    raise AssertionError("no reply")
 
 
 def compose_services() -> dict[str, dict]:
@@ -100,9 +124,13 @@ class Local:
     redis_port: int
     # A listen address's container port -> the free port used here instead.
     listen_ports: dict[int, int] = field(default_factory=dict)
+    # The rabbitmq service's stand-in: a virtual host and user of this test's own on this
+    # machine's broker (5672).
+    amqp_vhost: str = ""
+    amqp_user: str = ""
 
     def service_ports(self) -> dict[str, int]:
-        return {"postgres": self.postgres_port, "redis": self.redis_port}
+        return {"postgres": self.postgres_port, "redis": self.redis_port, "rabbitmq": 5672}
 
 
 def localize(service: str, argv: list[str], environment: dict[str, str], local: Local
@@ -110,8 +138,10 @@ def localize(service: str, argv: list[str], environment: dict[str, str], local: 
     """A service's command and environment, as run here instead of in its container.
 
     This is the only difference between the compose run and this test's:
-    - `<service>:<port>` (postgres:5432, redis:6379) in any value or argument becomes
-      127.0.0.1 and the port of the local instance;
+    - `<service>:<port>` (postgres:5432, redis:6379, rabbitmq:5672) in any value or
+      argument becomes 127.0.0.1 and the port of the local instance; an AMQP URL names
+      the stand-in's user and virtual host instead of the service's default user and
+      vhost (the password stays);
     - a listen address on all interfaces (0.0.0.0:50051) keeps its host and gets a
       free port: a container has its own ports, this machine's are shared;
     - what a container finds at its own defaults is told explicitly: in the postgres
@@ -137,8 +167,15 @@ def localize(service: str, argv: list[str], environment: dict[str, str], local: 
         # host:port, not user:password@ (a password made of digits is not a port).
         return re.sub(r"(?<![\w.-])([\w.-]+):(\d+)(?![\w@])", one, value)
 
+    def amqp(value: str) -> str:
+        found = re.fullmatch(r"amqp://[^:@/]+:([^@/]*)@rabbitmq:5672/", value)
+        if not found:
+            return value
+        return (f"amqp://{local.amqp_user}:{found.group(1)}@rabbitmq:5672/"
+                f"{local.amqp_vhost}")
+
     argv = [rewrite(a) for a in argv]
-    env = {k: rewrite(str(v)) for k, v in environment.items()}
+    env = {k: rewrite(amqp(str(v))) for k, v in environment.items()}
     env.update({
         "PATH": f"{IMAGE_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": os.environ.get("HOME", "/"),
@@ -269,6 +306,7 @@ class Deployment:
     local: Local | None = None
     postgres: PostgresContainer | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    cleanups: list[Callable[[], object]] = field(default_factory=list)
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str], cwd: Path = ROOT
               ) -> tuple[subprocess.Popen[bytes], Path]:
@@ -285,6 +323,9 @@ class Deployment:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(30)
+        for cleanup in reversed(self.cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
         if self.postgres is not None:
             self.postgres.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
@@ -420,7 +461,53 @@ def test_compose_topology_runs_without_docker(deployment: Deployment):
     with urllib.request.urlopen(f"http://{metrics_addr}/metrics", timeout=5) as reply:
         assert b"tally_rpc_duration_seconds" in reply.read()
 
-    # 5. `docker-compose stop`: the stop signal, then the grace period.
+    # 5. rabbitmq, as its image initialises: RABBITMQ_DEFAULT_USER with
+    # RABBITMQ_DEFAULT_PASS (here a user and a virtual host of this test's own).
+    rabbit_service, bridge_service = services["rabbitmq"], services["amqp-bridge"]
+    local.amqp_vhost = local.amqp_user = f"tally-deploy-{secrets.token_hex(5)}"
+    rabbitmqctl("add_vhost", local.amqp_vhost)
+    deployment.cleanups.append(lambda: rabbitmqctl("delete_vhost", local.amqp_vhost))
+    rabbitmqctl("add_user", local.amqp_user, rabbit_service["environment"]["RABBITMQ_DEFAULT_PASS"])
+    deployment.cleanups.append(lambda: rabbitmqctl("delete_user", local.amqp_user))
+    rabbitmqctl("set_permissions", "-p", local.amqp_vhost, local.amqp_user, ".*", ".*", ".*")
+    wait_healthy("rabbitmq", rabbit_service, local)
+
+    # 6. amqp-bridge, until it consumes; one product through the queue, with its reply.
+    argv, bridge_env = localize("amqp-bridge", bridge_service["command"],
+                                bridge_service["environment"], local)
+    assert "DATABASE_URL" not in bridge_env, "the bridge needs no admin credentials"
+    bridge, bridge_log = deployment.spawn("amqp-bridge", argv, bridge_env)
+    bridge_metrics = bridge_env["AMQP_METRICS_ADDR"].replace("0.0.0.0:", "127.0.0.1:")
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"http://{bridge_metrics}/metrics", timeout=5) as reply:
+                if b"tally_amqp_consuming 1.0" in reply.read():
+                    break
+        if bridge.poll() is not None or time.monotonic() > deadline:
+            pytest.fail("the bridge did not start consuming:\n" + tail(bridge_log))
+        time.sleep(0.2)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        category = admin.execute("insert into shop.categories (name) values ('deploy amqp')"
+                                 " returning id").fetchone()[0]
+    answer = asyncio.run(ask(bridge_env["AMQP_URL"], "product", {
+        "name": "deploy lamp", "price": 9.5, "stock_quantity": 3, "category_id": category}))
+    assert answer["name"] == "deploy lamp" and answer["price"] == "9.50", answer
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        logins = set(admin.execute(
+            "select application_name, usename from pg_stat_activity"
+            " where application_name like 'tally-amqp-%%' and client_addr = '127.0.0.1'"
+        ).fetchall())
+    assert logins == {("tally-amqp-bridge", "tally_app"), ("tally-amqp-reports", "tally_jobs")}, \
+        logins
+
+    # 7. `docker-compose stop`: the stop signal, then the grace period.
+    bridge.send_signal(getattr(signal, bridge_service.get("stop_signal", "SIGTERM")))
+    try:
+        assert bridge.wait(seconds(bridge_service.get("stop_grace_period"), 10)) == 0, \
+            tail(bridge_log)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the bridge did not stop on its stop signal:\n" + tail(bridge_log))
     stop_signal = getattr(signal, server_service.get("stop_signal", "SIGTERM"))
     grace = seconds(server_service.get("stop_grace_period"), 10)
     server.send_signal(stop_signal)

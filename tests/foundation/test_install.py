@@ -2,8 +2,9 @@
 
 A fresh virtual environment gets tally exactly as a user installs it; every command then
 runs from an empty directory with only that environment's bin/ on PATH, as typed:
-tally-migrate, tally-server, tally-healthcheck, tally-export-history, run-once and
-launch-many. The built package carries its SQL and generated stubs (setup.py)."""
+tally-migrate, tally-server, tally-healthcheck, tally-export-history, run-once,
+launch-many, and the AMQP bridge's tally-amqp-bridge and tally-amqp-produce. The built
+package carries its SQL and generated stubs (setup.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from tests.support import (
 pytestmark = pytest.mark.slow
 
 COMMANDS = ("tally-server", "tally-migrate", "tally-healthcheck", "tally-export-history",
-            "run-once", "launch-many")
+            "run-once", "launch-many", "tally-amqp-bridge", "tally-amqp-produce")
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,9 @@ def test_every_command_is_on_path(user_shell):
         assert done.returncode == 0, f"{command} is not on PATH after pip install"
     done = user_shell("python -c 'import server.ops.migrate as m; print(m.SQL_DIR)'")
     assert "site-packages" in done.stdout, done.stdout + done.stderr
+    # The bridge's modules and aio-pika came with the package.
+    done = user_shell("python -c 'import server.amqp.bridge' && tally-amqp-produce --help")
+    assert done.returncode == 0 and "tally-amqp-produce" in done.stdout, done.stderr
 
 
 def test_installed_migrate_server_healthcheck_and_export(user_shell):

@@ -1,13 +1,14 @@
 """Monitoring as docker-compose runs it, without Docker: the real Prometheus (Debian's
 package; `make test` installs it) with the prometheus.yml the compose file mounts scrapes a
-two-worker server while it serves real calls of every domain, failures included; then
-every query of the provisioned Grafana dashboard must return data through Prometheus's
-HTTP API.
+two-worker server while it serves real calls of every domain, failures included, and the
+AMQP bridge beside it (on a RabbitMQ virtual host of its own); then every query of the
+provisioned Grafana dashboard must return data through Prometheus's HTTP API.
 
 The configuration Prometheus gets is server/ops/monitoring/prometheus.yml with two
-changes only: each target "server:9464" (the compose service) becomes the test server's
-metrics address, and scrape_interval becomes 1s. Grafana's own variables in the queries are
-replaced by what Grafana would put there (GRAFANA_VARIABLES).
+changes only: each target "server:9464" and "amqp-bridge:9465" (the compose services)
+becomes the test server's or bridge's metrics address, and scrape_interval becomes 1s.
+Grafana's own variables in the queries are replaced by what Grafana would put there
+(GRAFANA_VARIABLES).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,8 +42,10 @@ from tally.shop.v1 import shop_pb2 as shpb
 from tests.shop.helpers import Stubs, item, new_category, new_product, new_user
 from tests.support import (
     ROOT,
+    BridgeProcess,
     ServerProcess,
     free_port,
+    rabbitmqctl,
     recreate_database,
     scratch_database_url,
 )
@@ -50,6 +54,7 @@ MONITORING = ROOT / "server" / "ops" / "monitoring"
 PROMETHEUS_YML = MONITORING / "prometheus.yml"
 DASHBOARD = MONITORING / "grafana" / "dashboards" / "tally.json"
 COMPOSE_TARGET = "server:9464"
+BRIDGE_TARGET = "amqp-bridge:9465"
 SCRAPE_INTERVAL = "1s"
 # What Grafana sends for its variables: $__rate_interval is at least four times the
 # datasource's scrape interval (15 s in its provisioning), so 1m for recent data.
@@ -89,17 +94,21 @@ def as_grafana_sends(expr: str) -> str:
     return expr
 
 
-def prometheus_config_for(metrics_addr: str) -> str:
-    """prometheus.yml with its compose target pointed at `metrics_addr`, scraped every 1s."""
+def prometheus_config_for(metrics_addr: str, bridge_metrics_addr: str) -> str:
+    """prometheus.yml with its compose targets pointed at `metrics_addr` (the server) and
+    `bridge_metrics_addr` (the AMQP bridge), scraped every 1s."""
     config = yaml.safe_load(PROMETHEUS_YML.read_text())
     config.setdefault("global", {})["scrape_interval"] = SCRAPE_INTERVAL
-    replaced = 0
+    local = {COMPOSE_TARGET: metrics_addr, BRIDGE_TARGET: bridge_metrics_addr}
+    replaced = dict.fromkeys(local, 0)
     for job in config["scrape_configs"]:
         for static in job.get("static_configs", []):
             targets = static["targets"]
-            replaced += targets.count(COMPOSE_TARGET)
-            static["targets"] = [metrics_addr if t == COMPOSE_TARGET else t for t in targets]
-    assert replaced == 1, f"{PROMETHEUS_YML} should scrape {COMPOSE_TARGET} once"
+            for target in local:
+                replaced[target] += targets.count(target)
+            static["targets"] = [local.get(t, t) for t in targets]
+    assert replaced == dict.fromkeys(local, 1), f"{PROMETHEUS_YML} should scrape each of" \
+        f" {sorted(local)} once"
     return yaml.safe_dump(config)
 
 
@@ -259,11 +268,19 @@ async def scraped(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pro
     database = scratch_database_url("monitoring")
     recreate_database(database)  # fresh: the start-up catch-up runs the daily report jobs
     server = ServerProcess(database, workers=WORKERS, DB_POOL_SIZE=str(POOL_SIZE)).start()
-    prometheus = Prometheus(tmp_path_factory.mktemp("prometheus"),
-                            prometheus_config_for(server.metrics_addr))
+    vhost = f"tally-monitoring-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    bridge = BridgeProcess(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", database)
+    prometheus = None
     try:
-        await prometheus.wait_until("the tally target scraped", lambda: prometheus.value(
-            'sum(up{job="tally"})') == 1)
+        bridge.start()
+        prometheus = Prometheus(tmp_path_factory.mktemp("prometheus"),
+                                prometheus_config_for(server.metrics_addr,
+                                                      bridge.metrics_addr))
+        await prometheus.wait_until("the tally and tally-amqp targets scraped", lambda: (
+            prometheus.value('sum(up{job="tally"})') == 1
+            and prometheus.value('sum(tally_amqp_consuming{job="tally-amqp"})') == 1))
         clicks = await load(server.addr, 1)
         await asyncio.sleep(2.5)  # two scrapes at least between the rounds
         clicks += await load(server.addr, 2)
@@ -274,13 +291,17 @@ async def scraped(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pro
         prometheus.clicks = clicks  # type: ignore[attr-defined]
         yield prometheus
     finally:
-        prometheus.stop()
+        if prometheus is not None:
+            prometheus.stop()
+        bridge.stop()
+        rabbitmqctl("delete_vhost", vhost)
         assert server.stop() == 0, server.log()
 
 
 def test_prometheus_scrapes_one_endpoint_for_all_workers(scraped):
-    (target,) = scraped.get("/api/v1/targets")["data"]["activeTargets"]
-    assert target["health"] == "up", target
+    targets = scraped.get("/api/v1/targets")["data"]["activeTargets"]
+    assert sorted(t["labels"]["job"] for t in targets) == ["tally", "tally-amqp"], targets
+    assert all(t["health"] == "up" for t in targets), targets
     # Every worker's samples are in the one endpoint, summed: each pool counts, and the
     # calls spread over both workers all count.
     assert scraped.value('sum(tally_db_pool_connections{state="max"})') == WORKERS * POOL_SIZE

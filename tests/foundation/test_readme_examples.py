@@ -4,7 +4,10 @@ What runs (README says the same under "Examples"):
 - every command of a ```sh block, one at a time with `bash -c`, the virtualenv's bin
   (grpcurl, tally-export-history) first on PATH, in a scratch directory;
 - every ```sql block, typed into `psql -v ON_ERROR_STOP=1` as tally_app on the example
-  database, one psql session per block (so `\\c - postgres` and `set role` hold within it).
+  database, one psql session per block (so `\\c - postgres` and `set role` hold within it);
+- every ```python block, run whole by the test's Python.
+The AMQP bridge runs beside the server, on a RabbitMQ virtual host of its own (made with
+rabbitmqctl, removed after); AMQP_URL names it to the examples.
 Blocks tagged otherwise (```text for output, ```console for set-up commands) are not run.
 
 The server listens on 127.0.0.1:50051, README's address, when that port is free. When it
@@ -20,6 +23,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,14 +36,16 @@ from server.core.config import APP_ROLE, Settings
 from tests.support import (
     ROOT,
     TEST_REDIS_URL,
+    BridgeProcess,
     ServerProcess,
+    rabbitmqctl,
     recreate_database,
     scratch_database_url,
 )
 
 README = ROOT / "README.md"
 README_ADDR = "127.0.0.1:50051"
-RUN = {"sh", "sql"}
+RUN = {"sh", "sql", "python"}
 NOT_RUN = {"text", "console"}
 FENCE = re.compile(r"^```(\S*)\s*$")
 # Inline code that is a whole example: it must also be in a block that runs.
@@ -50,13 +56,14 @@ INLINE_EXAMPLE = re.compile(r"^(grpcurl\s|(select|update|insert|delete|call)\s.*
 @dataclass(frozen=True)
 class Example:
     line: int      # README line of the command, or of the block's first line
-    kind: str      # "sh" or "sql"
+    kind: str      # "sh", "sql" or "python"
     text: str
 
     @property
     def statements(self) -> int:
-        """Statements in a sql block (what the example count counts), commands in sh."""
-        if self.kind == "sh":
+        """Statements in a sql block (what the example count counts); 1 for a command in
+        sh and for a python block."""
+        if self.kind != "sql":
             return 1
         return sum(1 for ln in self.text.splitlines()
                    if ln.rstrip().endswith(";") or ln.lstrip().startswith("\\"))
@@ -84,8 +91,8 @@ def fenced_blocks(text: str) -> Iterator[tuple[str, int, list[str]]]:
 def extract(text: str) -> list[Example]:
     examples: list[Example] = []
     for lang, first, body in fenced_blocks(text):
-        if lang == "sql":
-            examples.append(Example(first, "sql", "\n".join(body) + "\n"))
+        if lang in ("sql", "python"):
+            examples.append(Example(first, lang, "\n".join(body) + "\n"))
         elif lang == "sh":
             pending: list[str] = []
             start = first
@@ -170,25 +177,38 @@ def stage(tmp_path_factory) -> Iterator[Stage]:
         server.port, server.addr = 50051, README_ADDR
         server.env["GRPC_ADDR"] = README_ADDR
     server.start()
+    vhost = f"tally-readme-{uuid.uuid4().hex[:10]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    bridge = BridgeProcess(amqp_url, url)
+    try:
+        bridge.start()
+    except BaseException:
+        server.stop()
+        rabbitmqctl("delete_vhost", vhost)
+        raise
     info = conninfo_to_dict(url)
     bin_dir = str(Path(sys.executable).parent)
     assert shutil.which("grpcurl", path=bin_dir), "grpcurl is not installed in the virtualenv"
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
            "PGHOST": info.get("host") or "127.0.0.1", "PGPORT": str(info.get("port") or 5432),
            "PGUSER": APP_ROLE, "PGDATABASE": info["dbname"], "PGOPTIONS": "",
-           "PSQLRC": os.devnull, "REDIS_URL": TEST_REDIS_URL}
+           "PSQLRC": os.devnull, "REDIS_URL": TEST_REDIS_URL, "AMQP_URL": amqp_url}
     env.pop("PGPASSWORD", None)
     # `-f -` rather than plain stdin: psql then names the failing line (`psql:<stdin>:3:`).
     psql = ["psql", "-X", "-v", "ON_ERROR_STOP=1", "--no-password", "-f", "-"]
     try:
         yield Stage(server.addr, env, tmp_path_factory.mktemp("readme"), psql)
     finally:
+        bridge.stop()
         server.stop()
+        rabbitmqctl("delete_vhost", vhost)
 
 
 def example_id(example: Example) -> str:
-    if example.kind == "sql":
-        return f"L{example.line}-sql"
+    if example.kind in ("sql", "python"):
+        return f"L{example.line}-{example.kind}"
     first = example.text.strip().splitlines()[0]
     words = first.split()
     rpc = words[-1].rsplit("/", 1)[-1] if words and "/" in words[-1] else words[0]
@@ -205,6 +225,9 @@ def test_readme_example(stage: Stage, example: Example):
         command = example.text.replace(README_ADDR, stage.addr)
         done = subprocess.run(["bash", "-c", command], cwd=stage.cwd, env=stage.env,
                               capture_output=True, text=True, timeout=60)
+    elif example.kind == "python":
+        done = subprocess.run([sys.executable, "-"], input=example.text, cwd=stage.cwd,
+                              env=stage.env, capture_output=True, text=True, timeout=60)
     else:
         done = subprocess.run(stage.psql, input=example.text, cwd=stage.cwd, env=stage.env,
                               capture_output=True, text=True, timeout=60)

@@ -8,8 +8,8 @@ select functions_are('shop', array[
     '_take_stock', 'add_address', 'create_category', 'create_order', 'create_orders',
     'create_product', 'create_user', 'delete_product', 'delete_user', 'fold_statistics',
     'generate_daily_reports', 'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',
-    'list_categories', 'list_orders', 'list_products', 'list_users', 'report_summaries_after',
-    'tg_order_items__statistics',
+    'list_categories', 'list_orders', 'list_products', 'list_users', 'mark_reports_published',
+    'report_summaries_after', 'tg_order_items__statistics',
     'update_order_status', 'update_product', 'update_user']);
 select is(
     array(select p.proname::text from pg_proc p
@@ -24,7 +24,7 @@ select is(
           'update_order_status', 'update_product', 'update_user'],
     'tally_app may execute exactly the API functions');
 select tables_are('shop', array['addresses', 'categories', 'order_items', 'orders', 'products',
-                                'report_outbox', 'reports', 'statistics_journal',
+                                'report_outbox', 'report_publications', 'reports', 'statistics_journal',
                                 'statistics_totals', 'users']);
 select is(
     array(select c.relname::text from pg_class c

@@ -18,8 +18,9 @@ select set_eq($$select fn from executable where role = 'tally_jobs'$$,
           'tally.record_failed_job_run', 'tally.last_job_success',
           'clicks.maintain_partitions', 'segments.expire_memberships',
           'shop.generate_daily_reports', 'shop.fold_statistics',
-          'tally.purge_idempotency_keys'],
-    'tally_jobs executes exactly the job and maintenance functions');
+          'tally.purge_idempotency_keys', 'shop.mark_reports_published'],
+    'tally_jobs executes exactly the job and maintenance functions (and the AMQP bridge''s '
+    'record of published report summaries)');
 select set_eq($$select fn from executable where role = 'tally_operator'$$,
               $$select fn from executable where role = 'tally_jobs'
                 union all select 'tally.create_api_key' union all select 'tally.revoke_api_key'$$,
