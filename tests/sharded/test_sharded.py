@@ -164,95 +164,6 @@ async def test_the_clicks_job_runs_on_every_partition(database_url, partitions):
     assert created % len(partitions) == 0 and created >= 2 * len(partitions)
 
 
-async def test_a_partition_down_fails_only_its_own_keys(database_url, shards):
-    """On a server of its own: its proxy connections keep the partition's ended
-    connections, which the next call through each answers UNAVAILABLE once (README)."""
-    server = ServerProcess(database_url)
-    await asyncio.to_thread(server.start)
-    try:
-        async with grpc.aio.insecure_channel(server.addr) as channel:
-            await _partition_down_calls(bpb_grpc.BookingServiceStub(channel),
-                                        cpb_grpc.ClickServiceStub(channel), database_url,
-                                        shards)
-    finally:
-        await asyncio.to_thread(server.stop)
-
-
-async def _partition_down_calls(booking, clicks_stub, database_url, shards):
-    events = {}
-    banners = {}
-    while len(events) < shards or len(banners) < shards:
-        e = await booking.CreateEvent(bpb.CreateEventRequest(name="Down", total_seats=10))
-        events.setdefault(e.id % shards, e.id)
-        b = await clicks_stub.CreateBanner(cpb.CreateBannerRequest(name="Down"))
-        banners.setdefault(b.id % shards, b.id)
-    up, down = 0, 1
-    key = f"retry-{uuid.uuid4().hex}"
-    with partition_down(database_url, down):
-        # the partition that is up answers as always, also within a batch with the other
-        await clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[up]))
-        ok = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[up], user_id="u"))
-        assert ok.event_id == events[up]
-        assert (await booking.GetEvent(bpb.GetEventRequest(event_id=events[up]))).id
-        # the one that is down: UNAVAILABLE, whatever the call
-        for call in (
-            booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
-                                metadata=(("idempotency-key", key),)),
-            clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[down])),
-            booking.GetEvent(bpb.GetEventRequest(event_id=events[down] + 2 * shards)),
-            clicks_stub.GetBanner(cpb.GetBannerRequest(banner_id=banners[down])),
-        ):
-            with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await call
-            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
-        # reads that need every partition cannot be whole: UNAVAILABLE, not a partial page
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await booking.ListEvents(bpb.ListEventsRequest(page_size=10))
-        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
-    # back up: the retry with the same key books once. A proxy connection that held a
-    # connection to the partition hears that connection's end first (UNAVAILABLE once),
-    # and the client retries as RetryInfo says.
-    first = await retry_unavailable(lambda: booking.ReserveSeat(
-        bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
-        metadata=(("idempotency-key", key),)))
-    again = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
-                                      metadata=(("idempotency-key", key),))
-    assert first.id == again.id
-    with psycopg.connect(shard_ops.partition_url(database_url, down)) as conn:
-        assert conn.execute("select count(*) from booking.bookings where event_id = %s",
-                            (events[down],)).fetchone()[0] == 1
-
-
-async def test_a_mixed_batch_with_a_partition_down_answers_each_caller_by_its_key(
-        database_url, shards):
-    """The proxy's batch functions as the server's batcher calls them: the items of the
-    partition that is down get UNAVAILABLE rows, the others are done."""
-    app = await asyncpg.connect(with_user(database_url, "tally_app"))
-    try:
-        ids = [r["id"] for r in [await app.fetchrow("select * from clicks.create_banner('m')")
-                                 for _ in range(8)]]
-        assert {i % shards for i in ids} == set(range(shards))
-        now = datetime.now(UTC)
-        with partition_down(database_url, 1):
-            rows = await app.fetch("select * from clicks.record_clicks($1, $2, $3)",
-                                   ids, [1] * len(ids), [now] * len(ids))
-        assert [r["ord"] for r in rows] == list(range(1, len(ids) + 1))
-        for i, r in zip(ids, rows, strict=True):
-            if i % shards == 1:
-                assert (r["error_sqlstate"], r["error_reason"]) == ("08006", "CLICKS_NOT_RECORDED")
-            else:
-                assert r["error_sqlstate"] is None and r["minute"] is not None
-    finally:
-        await app.close()
-    counted = {}
-    for url in shard_ops.partition_urls(database_url, shards):
-        with psycopg.connect(url) as conn:
-            counted.update(conn.execute(
-                "select banner_id, sum(clicks) from clicks.minute_counts"
-                " where banner_id = any(%s) group by 1", (ids,)).fetchall())
-    assert counted == {i: 1 for i in ids if i % shards != 1}
-
-
 async def test_errors_read_as_from_one_database(clicks_stub, booking):
     """Status, reason and message come through the proxy as one database gives them."""
     now = int(time.time())
@@ -380,3 +291,97 @@ async def test_the_key_purge_forgets_keys_on_the_proxy_and_every_partition(
         await conn.close()
     assert purged >= 2 * len(keys)
     assert held() == 0
+
+
+# Last in this module: a partition taken down ends every connection to it, those of the
+# session's server too, whose next call through each would answer UNAVAILABLE once (README,
+# Sharded mode); no test of the shared server comes after these.
+
+
+async def test_a_partition_down_fails_only_its_own_keys(database_url, shards):
+    """On a server of its own: its proxy connections keep the partition's ended
+    connections, which the next call through each answers UNAVAILABLE once (README)."""
+    server = ServerProcess(database_url)
+    await asyncio.to_thread(server.start)
+    try:
+        async with grpc.aio.insecure_channel(server.addr) as channel:
+            await _partition_down_calls(bpb_grpc.BookingServiceStub(channel),
+                                        cpb_grpc.ClickServiceStub(channel), database_url,
+                                        shards)
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def _partition_down_calls(booking, clicks_stub, database_url, shards):
+    events = {}
+    banners = {}
+    while len(events) < shards or len(banners) < shards:
+        e = await booking.CreateEvent(bpb.CreateEventRequest(name="Down", total_seats=10))
+        events.setdefault(e.id % shards, e.id)
+        b = await clicks_stub.CreateBanner(cpb.CreateBannerRequest(name="Down"))
+        banners.setdefault(b.id % shards, b.id)
+    up, down = 0, 1
+    key = f"retry-{uuid.uuid4().hex}"
+    with partition_down(database_url, down):
+        # the partition that is up answers as always, also within a batch with the other
+        await clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[up]))
+        ok = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[up], user_id="u"))
+        assert ok.event_id == events[up]
+        assert (await booking.GetEvent(bpb.GetEventRequest(event_id=events[up]))).id
+        # the one that is down: UNAVAILABLE, whatever the call
+        for call in (
+            booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+                                metadata=(("idempotency-key", key),)),
+            clicks_stub.RecordClick(cpb.RecordClickRequest(banner_id=banners[down])),
+            booking.GetEvent(bpb.GetEventRequest(event_id=events[down] + 2 * shards)),
+            clicks_stub.GetBanner(cpb.GetBannerRequest(banner_id=banners[down])),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await call
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
+        # reads that need every partition cannot be whole: UNAVAILABLE, not a partial page
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await booking.ListEvents(bpb.ListEventsRequest(page_size=10))
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    # back up: the retry with the same key books once. A proxy connection that held a
+    # connection to the partition hears that connection's end first (UNAVAILABLE once),
+    # and the client retries as RetryInfo says.
+    first = await retry_unavailable(lambda: booking.ReserveSeat(
+        bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+        metadata=(("idempotency-key", key),)))
+    again = await booking.ReserveSeat(bpb.ReserveSeatRequest(event_id=events[down], user_id="u"),
+                                      metadata=(("idempotency-key", key),))
+    assert first.id == again.id
+    with psycopg.connect(shard_ops.partition_url(database_url, down)) as conn:
+        assert conn.execute("select count(*) from booking.bookings where event_id = %s",
+                            (events[down],)).fetchone()[0] == 1
+
+
+async def test_a_mixed_batch_with_a_partition_down_answers_each_caller_by_its_key(
+        database_url, shards):
+    """The proxy's batch functions as the server's batcher calls them: the items of the
+    partition that is down get UNAVAILABLE rows, the others are done."""
+    app = await asyncpg.connect(with_user(database_url, "tally_app"))
+    try:
+        ids = [r["id"] for r in [await app.fetchrow("select * from clicks.create_banner('m')")
+                                 for _ in range(8)]]
+        assert {i % shards for i in ids} == set(range(shards))
+        now = datetime.now(UTC)
+        with partition_down(database_url, 1):
+            rows = await app.fetch("select * from clicks.record_clicks($1, $2, $3)",
+                                   ids, [1] * len(ids), [now] * len(ids))
+        assert [r["ord"] for r in rows] == list(range(1, len(ids) + 1))
+        for i, r in zip(ids, rows, strict=True):
+            if i % shards == 1:
+                assert (r["error_sqlstate"], r["error_reason"]) == ("08006", "CLICKS_NOT_RECORDED")
+            else:
+                assert r["error_sqlstate"] is None and r["minute"] is not None
+    finally:
+        await app.close()
+    counted = {}
+    for url in shard_ops.partition_urls(database_url, shards):
+        with psycopg.connect(url) as conn:
+            counted.update(conn.execute(
+                "select banner_id, sum(clicks) from clicks.minute_counts"
+                " where banner_id = any(%s) group by 1", (ids,)).fetchall())
+    assert counted == {i: 1 for i in ids if i % shards != 1}
