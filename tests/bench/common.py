@@ -12,17 +12,33 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from server.core.config import APP_ROLE, with_database
 from tests.support import TEST_DATABASE_URL, recreate_database
 
+# Named after the test database (tally_test -> tally_test_bench), so that checkouts with
+# test databases of their own get bench databases of their own too.
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or with_database(
-    TEST_DATABASE_URL, "tally_bench")
+    TEST_DATABASE_URL, conninfo_to_dict(TEST_DATABASE_URL)["dbname"] + "_bench")
 
 
-def fresh_database() -> str:
-    recreate_database(BENCH_DATABASE_URL)
-    return BENCH_DATABASE_URL
+def fresh_database(suffix: str = "") -> str:
+    """BENCH_DATABASE_URL (with `suffix` added to its database name), dropped and
+    migrated afresh."""
+    url = BENCH_DATABASE_URL
+    if suffix:
+        url = with_database(url, conninfo_to_dict(url)["dbname"] + suffix)
+    recreate_database(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drops the database at `url` (a bench database at volume takes gigabytes)."""
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(conninfo_to_dict(url)["dbname"])))
 
 
 @dataclass

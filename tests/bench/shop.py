@@ -25,14 +25,12 @@ import statistics
 import time
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
-from server.core.config import with_database
 from tests.bench.common import (
+    fresh_database,
     machine,
     run_pgbench,
 )
-from tests.support import TEST_DATABASE_URL, recreate_database
 
 HOT_DAY = "2026-01-01"
 OFF, TALLY, ORIGINAL = "statistics off", "tally: statement trigger, journal", \
@@ -64,13 +62,6 @@ insert into shop.order_items (order_id, product_id, quantity, price_at_order, ca
     values (:id, :p, 1, 1.00, 1, '{HOT_DAY}');
 commit;
 """
-
-def bench_database() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or with_database(
-        TEST_DATABASE_URL, conninfo_to_dict(TEST_DATABASE_URL)["dbname"] + "_bench")
-    recreate_database(url)
-    return url
-
 
 def set_mode(conn: psycopg.Connection, mode: str) -> None:
     conn.execute("alter table shop.order_items "
@@ -134,7 +125,7 @@ def run(argv: list[str]) -> None:
                         help="seconds after which the original's bulk insert is cancelled")
     args, _ = parser.parse_known_args(argv)
 
-    url = bench_database()
+    url = fresh_database()
     setup(url)
     print(f"setup: {machine()}; load average {os.getloadavg()[0]:.1f} when starting "
           f"(shared machine: figures are noisy)")
