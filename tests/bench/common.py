@@ -41,6 +41,23 @@ def drop_database(url: str) -> None:
             sql.Identifier(conninfo_to_dict(url)["dbname"])))
 
 
+BYTES_PER_ROW = 150  # a loaded row on disk, its indexes and some WAL headroom included
+
+
+def check_disk(url: str, rows: int, what: str) -> None:
+    """Says how much disk loading `rows` rows takes and how much is free where the
+    PostgreSQL at `url` (on this machine) keeps its data; exits if less than that and
+    2 GiB more is free."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("show data_directory").fetchone()
+    assert row is not None
+    free, need = shutil.disk_usage(row[0]).free, rows * BYTES_PER_ROW
+    print(f"disk: {free / 2**30:.1f} GiB free where PostgreSQL keeps its data; {what}"
+          f" loads {rows:,} rows, about {need / 2**30:.1f} GiB", flush=True)
+    if need > free - 2 * 2**30:
+        raise SystemExit(f"bench: not enough disk for {what} (keeping 2 GiB free)")
+
+
 @dataclass
 class Result:
     name: str

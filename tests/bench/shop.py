@@ -87,7 +87,7 @@ def reset(conn: psycopg.Connection, *, keep_orders: bool = False) -> None:
     conn.execute("checkpoint")
 
 
-def setup(url: str) -> None:
+def setup(url: str, products: int = 1000) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(ORIGINAL_TRIGGER)
         conn.execute("insert into shop.categories (name)"
@@ -98,8 +98,8 @@ def setup(url: str) -> None:
                      " country, is_primary) select n, 'Main ' || n, 'Berlin', '', '10115',"
                      " 'DE', true from generate_series(1, 100) n")
         conn.execute("insert into shop.products (name, price, stock_quantity, category_id)"
-                     " select 'product ' || n, 1.00 + n % 50, 1000000000, 1"
-                     " from generate_series(1, 1000) n")
+                     " select 'product ' || n, 1.00 + n %% 50, 1000000000, 1"
+                     " from generate_series(1, %s) n", (products,))
         conn.execute("analyze shop.categories, shop.users, shop.addresses, shop.products")
 
 
