@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["rpcs", "booking", "clicks", "segments", "shop", "guard"]
+BENCHMARKS = ["rpcs", "booking", "clicks", "segments", "shop", "guard", "k6"]
 
 
 def main() -> None:

@@ -710,8 +710,8 @@ def flush_cache() -> None:
 
 
 def run_scaled(args: argparse.Namespace) -> None:
-    """Every RPC at 1x and at N x the data, interleaved (1x, then N x, RPC by RPC, so the
-    machine's drift falls on both alike), on two databases with a server each."""
+    """Every RPC at 1x and at N x the data, interleaved RPC by RPC (so the machine's
+    drift falls on both alike), on two databases with a server each."""
     factor = args.scale
     volumes = [scale_base(args.users or 1_000_000)]
     volumes.append(volumes[0].times(factor))
@@ -729,7 +729,8 @@ def run_scaled(args: argparse.Namespace) -> None:
               + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
               + f"); database {(size[0] if size else 0) / 2**30:.2f} GiB", flush=True)
     print(f"setup: {setup_line(args)}; two servers, one per database, the RPCs"
-          f" interleaved (1x then {factor}x, RPC by RPC), Redis flushed before each")
+          f" interleaved RPC by RPC (1x first, then {factor}x first, in turn), Redis"
+          f" flushed before each")
     for spec in specs[0]:
         print(f"  {spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
 
@@ -746,21 +747,24 @@ def run_scaled(args: argparse.Namespace) -> None:
         for label, bench in zip(labels, benches, strict=True):
             flush_cache()
             noop_rows.extend(measure_noop(bench, needed, f"{label} server", noop))
-        for one_spec, many_spec in zip(specs[0], specs[1], strict=True):
-            # The open loop's rate: --rate, or, for an RPC the 1x server answers fewer than
-            # twice as fast in its closed loops, half that (an overloaded server's
-            # latencies say nothing about the data); N x gets the rate 1x got.
+        for i, pair in enumerate(zip(specs[0], specs[1], strict=True)):
+            # 1x first, then N x, and the next RPC the other way round, so that neither
+            # size always runs right after the other's load. The open loop's rate:
+            # --rate, or, for an RPC the first server answers fewer than twice as fast in
+            # its closed loops, half that (an overloaded server's latencies say nothing
+            # about the data); the second gets the rate the first got.
+            order = [0, 1] if i % 2 == 0 else [1, 0]
             chosen: list[int] = []
 
             def pick(rows: list[Row], chosen: list[int] = chosen) -> int:
                 chosen.append(open_rate(args.rate, min(r.run.rate for r in rows)))
                 return chosen[0]
 
-            flush_cache()
-            measured = [measure_spec(benches[0], one_spec, "[1x] ", pick)]
-            flush_cache()
-            measured.append(measure_spec(benches[1], many_spec, f"[{labels[1]}] ",
-                                         chosen[0]))
+            measured: dict[int, list[Row]] = {}
+            for k in order:
+                flush_cache()
+                measured[k] = measure_spec(benches[k], pair[k], f"[{labels[k]}] ",
+                                           chosen[0] if chosen else pick)
             pairs.extend(zip(measured[0], measured[1], strict=True))
     finally:
         for server in servers:
