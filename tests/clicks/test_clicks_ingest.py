@@ -64,7 +64,8 @@ async def test_failed_batch_answers_unavailable_and_counts_nothing(stub, admin_d
             admin_db.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity"
                 " where application_name = 'tally-server' and wait_event_type = 'Lock'"
-                "   and query like '%clicks.record_clicks%'")
+                "   and query like '%clicks.record_clicks%'"
+                "   and datname = current_database()")
             await asyncio.wait(calls, timeout=0.05)
         locker.rollback()
     for call in calls:
