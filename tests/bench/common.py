@@ -12,17 +12,50 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from server.core.config import APP_ROLE, with_database
 from tests.support import TEST_DATABASE_URL, recreate_database
 
+# Named after the test database (tally_test -> tally_test_bench), so that checkouts with
+# test databases of their own get bench databases of their own too.
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or with_database(
-    TEST_DATABASE_URL, "tally_bench")
+    TEST_DATABASE_URL, conninfo_to_dict(TEST_DATABASE_URL)["dbname"] + "_bench")
 
 
-def fresh_database() -> str:
-    recreate_database(BENCH_DATABASE_URL)
-    return BENCH_DATABASE_URL
+def fresh_database(suffix: str = "") -> str:
+    """BENCH_DATABASE_URL (with `suffix` added to its database name), dropped and
+    migrated afresh."""
+    url = BENCH_DATABASE_URL
+    if suffix:
+        url = with_database(url, conninfo_to_dict(url)["dbname"] + suffix)
+    recreate_database(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drops the database at `url` (a bench database at volume takes gigabytes)."""
+    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(conninfo_to_dict(url)["dbname"])))
+
+
+BYTES_PER_ROW = 150  # a loaded row on disk, its indexes and some WAL headroom included
+
+
+def check_disk(url: str, rows: int, what: str) -> None:
+    """Says how much disk loading `rows` rows takes and how much is free where the
+    PostgreSQL at `url` (on this machine) keeps its data; exits if less than that and
+    2 GiB more is free."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("show data_directory").fetchone()
+    assert row is not None
+    free, need = shutil.disk_usage(row[0]).free, rows * BYTES_PER_ROW
+    print(f"disk: {free / 2**30:.1f} GiB free where PostgreSQL keeps its data; {what}"
+          f" loads {rows:,} rows, about {need / 2**30:.1f} GiB", flush=True)
+    if need > free - 2 * 2**30:
+        raise SystemExit(f"bench: not enough disk for {what} (keeping 2 GiB free)")
 
 
 @dataclass

@@ -13,6 +13,13 @@ and none in an error (trailers only).
     python -m tests.bench rpcs [--only RecordClick,GetEvent] [--seconds 10] [--workers 2]
                                [--streams 64,200] [--rate 2000] [--users 100000]
                                [--keys [--rounds 3]]
+                               [--scale N [--keep]]
+
+With --scale N, every RPC runs on two data sets, 1x and N times as much (see scale_base:
+from 1,000,000 users, 10x is 10 M segment users and history rows, 1,000 banners x 40
+days of minutes, 100,000 products), each loaded by SQL into a database of its own and
+served by a server of its own; the table gives each RPC's figures side by side with
+the ratio N x / 1x.
 """
 
 from __future__ import annotations
@@ -35,8 +42,14 @@ from tally.segments.v1 import segments_pb2
 from tally.shop.v1 import shop_pb2
 
 from tests.bench import drivers
-from tests.bench.common import backend_pids, cpu_seconds, fresh_database
-from tests.support import ServerProcess, metrics_text
+from tests.bench.common import (
+    backend_pids,
+    check_disk,
+    cpu_seconds,
+    drop_database,
+    fresh_database,
+)
+from tests.support import TEST_REDIS_URL, ServerProcess, metrics_text
 
 NOOP = "Health.Check"
 NOOP_PATH = "/grpc.health.v1.Health/Check"
@@ -83,45 +96,103 @@ class Row:
     verdicts: list[str] = field(default_factory=list)
 
 
+# An open loop's calls/s: a number, None (--rate), or a function of the closed loops' rows.
+OpenRate = int | Callable[[list[Row]], int] | None
+
+
 def _ts(moment: datetime) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(moment)
     return ts
 
 
-def setup(url: str, users: int) -> list[Spec]:
-    """The data every RPC reads or writes, and the RPCs' specs."""
+@dataclass(frozen=True)
+class Volume:
+    """The data the hot RPCs run over."""
+
+    users: int  # segments users, each in about 3 of 10 segments
+    history: int  # segments.history rows, in one month
+    banners: int  # banners with a per-minute count for every minute of `days` (GetStats)
+    days: int
+    products: int
+
+    def times(self, factor: int) -> Volume:
+        """`factor` times as many of everything, over the same days."""
+        return replace(self, users=self.users * factor, history=self.history * factor,
+                       banners=self.banners * factor, products=self.products * factor)
+
+    @property
+    def rows(self) -> int:
+        """Rows loaded in all (memberships are about 3 per user)."""
+        return (4 * self.users + self.history + self.banners * self.days * 1440
+                + self.products)
+
+    def describe(self) -> str:
+        return (f"{self.users:,} segment users ({3 * self.users:,} memberships), "
+                f"{self.history:,} history rows in a month, {self.banners:,} banners x "
+                f"{self.days} days of minutes ({self.banners * self.days * 1440:,} rows), "
+                f"{self.products:,} products")
+
+
+def default_volume(users: int) -> Volume:
+    """Without --scale: `users` users and history rows, 10 banners x 30 days, 1,000
+    products."""
+    return Volume(users=users, history=users, banners=10, days=30, products=1000)
+
+
+def scale_base(users: int) -> Volume:
+    """The 1x of --scale: `users` users and history rows, a banner per 10,000 users with
+    40 days of minutes (the clicks retention), a product per 100 users. From 1,000,000
+    users, 10x is 10 M users and history rows, 1,000 banners x 40 days, 100,000
+    products."""
+    return Volume(users=users, history=users, banners=max(1, users // 10_000), days=40,
+                  products=max(100, users // 100))
+
+
+def setup(url: str, volume: Volume, timings: dict[str, float] | None = None) -> list[Spec]:
+    """The data every RPC reads or writes (`volume` of it), and the RPCs' specs; the
+    seconds each part took to load go to `timings`."""
     from tests.bench.clicks import _load_days
     from tests.bench.segments import load as load_segments
     from tests.bench.shop import setup as setup_shop
 
+    timings = {} if timings is None else timings
+    users = volume.users
     now = datetime.now(UTC).replace(second=0, microsecond=0)
+    started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         def one(sql: str, *params: object) -> int:
             row = conn.execute(sql, params).fetchone()
             assert row is not None
             return int(row[0])
 
-        # clicks: one banner for RecordClick, ten for RecordClicks, ten with 30 days of
-        # per-minute counts for GetStats.
+        # clicks: one banner for RecordClick, ten for RecordClicks, `banners` with
+        # per-minute counts over `days` for GetStats.
         click_banner = one("select id from clicks.create_banner('bench click')")
         bulk_banners = [one("select id from clicks.create_banner(%s)", f"bench bulk {i}")
                         for i in range(10)]
-        read_banners = [one("select id from clicks.create_banner(%s)", f"bench read {i}")
-                        for i in range(10)]
-        _load_days(conn, read_banners, now, days=30)
+        first_read = one("select min(id) from (select (clicks.create_banner("
+                         "'bench read ' || i)).id from generate_series(1, %s) i) b",
+                         volume.banners)
+        read_banners = list(range(first_read, first_read + volume.banners))
+        _load_days(conn, read_banners, now, days=volume.days)
+        timings["clicks"] = time.perf_counter() - started
         # booking: one event to read, 1,000 with ample seats to book.
         read_event = one("select (booking.create_event('bench read', 100)).id")
         first_event = one("select min(id) from (select (booking.create_event("
                           "'bench ' || i, 1000000)).id from generate_series(1, 1000) i) e")
-    # segments: `users` users x 10 segments (BENCH_1..10), and two segments no one has
-    # for UpdateUserSegments to add and remove.
-    load_segments(url, users)
+    # segments: `users` users x 10 segments (BENCH_1..10), `history` rows of history, and
+    # two segments no one has for UpdateUserSegments to add and remove.
+    for part, seconds in load_segments(url, users, volume.history).items():
+        timings[f"segments {part}"] = seconds
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("select segments.create_segment('BENCH_ADDED'),"
                      " segments.create_segment('BENCH_REMOVED')")
-    # shop: 10 categories, 100 users with an address, 1,000 products with ample stock.
-    setup_shop(url)
+    # shop: 10 categories, 100 users with an address, `products` products with ample
+    # stock.
+    started = time.perf_counter()
+    setup_shop(url, volume.products)
+    timings["shop"] = time.perf_counter() - started
     order_user, order_product = 7, 42
 
     def clicks_of(banners: list[int]) -> State:
@@ -199,9 +270,10 @@ def setup(url: str, users: int) -> list[Spec]:
              state=clicks_of(bulk_banners), exact=clicks_exact(100)),
         Spec("ClickService.GetStats", "/tally.clicks.v1.ClickService/GetStats", "read",
              clicks_pb2.GetStatsRequest(
-                 banner_id=read_banners[3], ts_from=_ts(stats_from),
+                 banner_id=read_banners[min(3, len(read_banners) - 1)],
+                 ts_from=_ts(stats_from),
                  ts_to=_ts(stats_from + timedelta(hours=24))).SerializeToString(),
-             what="24 h = 1,440 points of a banner with 30 days of data"),
+             what=f"24 h = 1,440 points of a banner with {volume.days} days of data"),
         Spec("BookingService.ReserveSeat", "/tally.booking.v1.BookingService/ReserveSeat",
              "write", varying=drivers.Varying([
                  booking_pb2.ReserveSeatRequest(event_id=first_event + i).SerializeToString()
@@ -406,9 +478,13 @@ class Bench:
         label = (spec.label or rpc) if spec else rpc
         return Row(label, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
 
-    def closed_and_open(self, spec: Spec | None, driver: str) -> list[Row]:
+    def closed_and_open(self, spec: Spec | None, driver: str, rate: OpenRate = None
+                        ) -> list[Row]:
+        """The closed loops, then the open loop at `rate` (default --rate; a function:
+        what it gives for the closed loops' rows)."""
         rows = [self.measure(spec, s, None, driver) for s in self.args.streams]
-        rows.append(self.measure(spec, None, self.args.rate, driver))
+        calls = rate(rows) if callable(rate) else rate or self.args.rate
+        rows.append(self.measure(spec, None, calls, driver))
         for row in rows:
             print("  " + line(row), flush=True)
         return rows
@@ -472,6 +548,64 @@ def table(rows: list[Row], rate: int) -> str:
     return "\n".join(out)
 
 
+def measure_spec(bench: Bench, spec: Spec, tag: str = "", rate: OpenRate = None
+                 ) -> list[Row]:
+    """Warm-up, the closed loops and the open loop (at `rate`, default --rate) of one RPC,
+    then, for a write, its rows against the calls the server answered OK (warm-up
+    included)."""
+    print(f"\n{tag}{spec.label or spec.rpc} ({spec.driver}):", flush=True)
+    with psycopg.connect(bench.url, autocommit=True) as conn:
+        state = spec.state(conn) if spec.state else ()
+    before = rpc_counts(bench.server.metrics_addr)
+    bench.warm_up(spec, spec.driver)
+    rows = bench.closed_and_open(spec, spec.driver, rate)
+    time.sleep(0.3)
+    ok_total = counted(before, rpc_counts(bench.server.metrics_addr), spec.rpc).get("OK", 0)
+    if spec.state and spec.exact:
+        with psycopg.connect(bench.url, autocommit=True) as conn:
+            exact, said = spec.exact(state, spec.state(conn), ok_total)
+        print(f"  exactness: {said}: {'EXACT' if exact else 'WRONG'}", flush=True)
+        rows[0].verdicts.append(f"rows {'exact' if exact else 'WRONG'}")
+    return rows
+
+
+def measure_noop(bench: Bench, needed: list[str], when: str,
+                 noop: dict[tuple[str, str], list[float]]) -> list[Row]:
+    """The no-op with each driver in `needed`; its rates go to `noop`."""
+    rows = []
+    for driver in needed:
+        print(f"\nno-op ({driver}, {when}):", flush=True)
+        bench.warm_up(None, driver)
+        for row in bench.closed_and_open(None, driver):
+            noop.setdefault((driver, row.load), []).append(row.run.rate)
+            row.rpc = f"{NOOP} ({when})"
+            row.verdicts.extend([] if row.ok == row.run.answered and not row.not_ok
+                                else ["calls not all OK"])
+            rows.append(row)
+    return rows
+
+
+def select(specs: list[Spec], only: str) -> list[Spec]:
+    wanted = {w.strip() for w in only.split(",") if w.strip()}
+    if not wanted:
+        return specs
+    known = {s.rpc for s in specs} | {s.rpc.split(".")[1] for s in specs}
+    unknown = wanted - known
+    if unknown:
+        raise SystemExit(f"unknown RPC {', '.join(sorted(unknown))}; known: "
+                         + ", ".join(s.rpc.split(".")[1] for s in specs))
+    return [s for s in specs if s.rpc in wanted or s.rpc.split(".")[1] in wanted]
+
+
+def setup_line(args: argparse.Namespace) -> str:
+    return (f"{os.cpu_count()} cores shared by the generator, the server (--workers"
+            f" {args.workers}, rate limit off, jobs off), PostgreSQL and Redis; load average"
+            f" {os.getloadavg()[0]:.1f}; {args.seconds:g} s per run after a 1 s warm-up;"
+            f" closed loop at {', '.join(map(str, args.streams))} streams"
+            f" ({STREAMS_PER_CONNECTION} per connection), open loop at {args.rate:,}"
+            f" calls/s over {OPEN_LOOP_CONNECTIONS} connections")
+
+
 def run(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench rpcs")
     parser.add_argument("--only", default="",
@@ -482,7 +616,14 @@ def run(argv: list[str]) -> None:
     parser.add_argument("--streams", default="64,200",
                         help="closed-loop concurrency levels (streams in flight)")
     parser.add_argument("--rate", type=int, default=2000, help="open-loop calls per second")
-    parser.add_argument("--users", type=int, default=100_000, help="segments users")
+    parser.add_argument("--users", type=int, default=None,
+                        help="segments users (and history rows): default 100,000, and"
+                             " with --scale the 1x, default 1,000,000")
+    parser.add_argument("--scale", type=int, default=None,
+                        help="N: every RPC on the 1x data and on N times as much, side by"
+                             " side, each on a database and server of its own")
+    parser.add_argument("--keep", action="store_true",
+                        help="with --scale: keep the Nx database (dropped by default)")
     parser.add_argument("--keys", action="store_true",
                         help="RecordClick and CreateOrder through grpcload, each without"
                              " and with a distinct idempotency key on every call")
@@ -492,28 +633,19 @@ def run(argv: list[str]) -> None:
     if ignored:
         print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")
     args.streams = [int(s) for s in args.streams.split(",") if s]
-
     drivers.ensure_h2load()
+    if args.scale is not None:
+        run_scaled(args)
+        return
+
     url = fresh_database()
-    began = time.perf_counter()
-    specs = setup(url, args.users)
-    wanted = {w.strip() for w in args.only.split(",") if w.strip()}
-    if wanted:
-        known = {s.rpc for s in specs} | {s.rpc.split(".")[1] for s in specs}
-        unknown = wanted - known
-        if unknown:
-            raise SystemExit(f"unknown RPC {', '.join(sorted(unknown))}; known: "
-                             + ", ".join(s.rpc.split(".")[1] for s in specs))
-        specs = [s for s in specs if s.rpc in wanted or s.rpc.split(".")[1] in wanted]
+    timings: dict[str, float] = {}
+    volume = default_volume(args.users or 100_000)
+    specs = select(setup(url, volume, timings), args.only)
     if args.keys:
         specs = keyed_pairs(specs, args.rounds)
-    print(f"setup: {os.cpu_count()} cores shared by the generator, the server (--workers"
-          f" {args.workers}, rate limit off, jobs off), PostgreSQL and Redis; load average"
-          f" {os.getloadavg()[0]:.1f}; data loaded in {time.perf_counter() - began:.0f} s;"
-          f" {args.seconds:g} s per run after a 1 s warm-up; closed loop at"
-          f" {', '.join(map(str, args.streams))} streams ({STREAMS_PER_CONNECTION} per"
-          f" connection), open loop at {args.rate:,} calls/s over {OPEN_LOOP_CONNECTIONS}"
-          f" connections")
+    print(f"setup: {setup_line(args)}; data ({volume.describe()}) loaded in"
+          f" {sum(timings.values()):.0f} s")
     for spec in specs:
         print(f"  {spec.label or spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
 
@@ -524,37 +656,12 @@ def run(argv: list[str]) -> None:
     try:
         bench = Bench(server, url, args)
         needed = sorted({s.driver for s in specs})
-
-        def measure_noop(when: str) -> None:
-            for driver in needed:
-                print(f"\nno-op ({driver}, {when}):", flush=True)
-                bench.warm_up(None, driver)
-                for row in bench.closed_and_open(None, driver):
-                    noop.setdefault((driver, row.load), []).append(row.run.rate)
-                    row.rpc = f"{NOOP} ({when})"
-                    row.verdicts.extend(
-                        [] if row.ok == row.run.answered and not row.not_ok
-                        else ["calls not all OK"])
-                    rows.append(row)
-
-        measure_noop("start")
+        rows.extend(measure_noop(bench, needed, "start", noop))
         for spec in specs:
-            print(f"\n{spec.label or spec.rpc} ({spec.driver}):", flush=True)
-            with psycopg.connect(url, autocommit=True) as conn:
-                state = spec.state(conn) if spec.state else ()
-            before = rpc_counts(server.metrics_addr)
-            bench.warm_up(spec, spec.driver)
-            spec_rows = bench.closed_and_open(spec, spec.driver)
-            time.sleep(0.3)
-            ok_total = counted(before, rpc_counts(server.metrics_addr), spec.rpc).get("OK", 0)
-            if spec.state and spec.exact:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    exact, said = spec.exact(state, spec.state(conn), ok_total)
-                print(f"  exactness: {said}: {'EXACT' if exact else 'WRONG'}", flush=True)
-                spec_rows[0].verdicts.append(f"rows {'exact' if exact else 'WRONG'}")
+            spec_rows = measure_spec(bench, spec)
             rows.extend(spec_rows)
             judged.extend((row, spec) for row in spec_rows)
-        measure_noop("end")
+        rows.extend(measure_noop(bench, needed, "end", noop))
     finally:
         server.stop()
     for row, spec in judged:  # against the mean of the no-op's start and end
@@ -567,3 +674,137 @@ def run(argv: list[str]) -> None:
     print(table(rows, args.rate))
     if args.keys:
         print("\n" + keyed_ratios(rows))
+
+
+# --scale: the target (issue #17) is hot-path latency at N x the data within this factor
+# of 1x; a closed loop's mean latency is its streams over its calls/s, so there it is
+# calls/s at N x at least 1 / SCALE_LATENCY of 1x.
+SCALE_LATENCY = 1.5
+
+
+def open_rate(asked: int, estimate: float) -> int:
+    """`asked` calls/s, or half of `estimate` (closed-loop calls/s) where that is less,
+    rounded down to 50 (at least 50)."""
+    return max(50, min(asked, int(estimate / 2) // 50 * 50))
+
+
+def scale_verdicts(one: Row, many: Row) -> list[str]:
+    """How the row at N x the data compares with the same RPC and load at 1x."""
+    verdicts = []
+    if one.not_ok or one.ok < one.run.answered or many.not_ok or many.ok < many.run.answered:
+        verdicts.append("calls not all OK: missed")
+    if one.run.percentiles_ms is None or many.run.percentiles_ms is None:
+        ratio = many.run.rate / one.run.rate if one.run.rate else 0.0
+        floor = 1 / SCALE_LATENCY
+        verdicts.append(f"calls/s >= {floor:.2f}x of 1x: "
+                        + ("met" if ratio >= floor else "missed"))
+    else:
+        ratios = [m / o if o else float("inf")
+                  for m, o in zip(many.run.percentiles_ms, one.run.percentiles_ms, strict=True)]
+        verdicts.append(f"p50/p95/p99 <= {SCALE_LATENCY}x of 1x: "
+                        + ("met" if max(ratios) <= SCALE_LATENCY else "missed"))
+    return verdicts
+
+
+def scale_table(pairs: list[tuple[Row, Row]], factor: int) -> str:
+    """1x and N x side by side, with the ratios N x / 1x."""
+    n = f"{factor}x"
+    out = [f"| RPC | load | 1x calls/s | {n} calls/s | {n} / 1x | 1x p50/p95/p99 ms"
+           f" | {n} p50/p95/p99 ms | {n} / 1x (p50/p95/p99) | OK 1x, {n} | targets |",
+           "|" + "---|" * 10]
+    for one, many in pairs:
+        rate_ratio = f"{many.run.rate / one.run.rate:.2f}" if one.run.rate else ""
+        lat1 = lat_n = lat_ratio = ""
+        if one.run.percentiles_ms and many.run.percentiles_ms:
+            lat1 = "/".join(f"{v:.1f}" for v in one.run.percentiles_ms)
+            lat_n = "/".join(f"{v:.1f}" for v in many.run.percentiles_ms)
+            lat_ratio = "/".join(f"{m / o:.2f}" if o else "-" for m, o in zip(
+                many.run.percentiles_ms, one.run.percentiles_ms, strict=True))
+        not_ok = "".join(f" (not OK {', '.join(f'{k} {v:,}' for k, v in r.not_ok.items())})"
+                         for r in (one, many) if r.not_ok)
+        verdicts = ([f"1x {v}" for v in one.verdicts]
+                    + [f"{n} {v}" for v in many.verdicts])
+        out.append(f"| {one.rpc} | {one.load} | {one.run.rate:,.0f} | {many.run.rate:,.0f}"
+                   f" | {rate_ratio} | {lat1} | {lat_n} | {lat_ratio}"
+                   f" | {one.ok:,}, {many.ok:,}{not_ok}"
+                   f" | {'; '.join(verdicts + scale_verdicts(one, many))} |")
+    return "\n".join(out)
+
+
+def flush_cache() -> None:
+    """Empties the servers' Redis database (TEST_REDIS_URL, as `make test` does): the 1x
+    and the N x server share it, and the same ids name different rows in their databases,
+    so each RPC's runs start from an empty cache that only their own server fills."""
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    client.flushdb()
+    client.close()
+
+
+def run_scaled(args: argparse.Namespace) -> None:
+    """Every RPC at 1x and at N x the data, interleaved RPC by RPC (so the machine's
+    drift falls on both alike), on two databases with a server each."""
+    factor = args.scale
+    volumes = [scale_base(args.users or 1_000_000)]
+    volumes.append(volumes[0].times(factor))
+    labels = ["1x", f"{factor}x"]
+    urls = [fresh_database(), fresh_database(f"_x{factor}")]
+    check_disk(urls[0], sum(v.rows for v in volumes), f"rpcs --scale {factor}")
+    specs: list[list[Spec]] = []
+    for label, url, volume in zip(labels, urls, volumes, strict=True):
+        print(f"loading {label}: {volume.describe()}", flush=True)
+        timings: dict[str, float] = {}
+        specs.append(select(setup(url, volume, timings), args.only))
+        with psycopg.connect(url) as conn:
+            size = conn.execute("select pg_database_size(current_database())").fetchone()
+        print(f"  loaded in {sum(timings.values()):.0f} s ("
+              + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+              + f"); database {(size[0] if size else 0) / 2**30:.2f} GiB", flush=True)
+    print(f"setup: {setup_line(args)}; two servers, one per database, the RPCs"
+          f" interleaved RPC by RPC (1x first, then {factor}x first, in turn), Redis"
+          f" flushed before each")
+    for spec in specs[0]:
+        print(f"  {spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
+
+    servers = [ServerProcess(url, workers=args.workers, JOBS="false") for url in urls]
+    noop: dict[tuple[str, str], list[float]] = {}
+    noop_rows: list[Row] = []
+    pairs: list[tuple[Row, Row]] = []
+    try:
+        benches = []
+        for server, url in zip(servers, urls, strict=True):
+            server.start()
+            benches.append(Bench(server, url, args))
+        needed = sorted({s.driver for s in specs[0]})
+        for label, bench in zip(labels, benches, strict=True):
+            flush_cache()
+            noop_rows.extend(measure_noop(bench, needed, f"{label} server", noop))
+        for i, pair in enumerate(zip(specs[0], specs[1], strict=True)):
+            # 1x first, then N x, and the next RPC the other way round, so that neither
+            # size always runs right after the other's load. The open loop's rate:
+            # --rate, or, for an RPC the first server answers fewer than twice as fast in
+            # its closed loops, half that (an overloaded server's latencies say nothing
+            # about the data); the second gets the rate the first got.
+            order = [0, 1] if i % 2 == 0 else [1, 0]
+            chosen: list[int] = []
+
+            def pick(rows: list[Row], chosen: list[int] = chosen) -> int:
+                chosen.append(open_rate(args.rate, min(r.run.rate for r in rows)))
+                return chosen[0]
+
+            measured: dict[int, list[Row]] = {}
+            for k in order:
+                flush_cache()
+                measured[k] = measure_spec(benches[k], pair[k], f"[{labels[k]}] ",
+                                           chosen[0] if chosen else pick)
+            pairs.extend(zip(measured[0], measured[1], strict=True))
+    finally:
+        for server in servers:
+            server.stop()
+        if not args.keep:
+            drop_database(urls[1])
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}\n")
+    print(table(noop_rows, args.rate))
+    print()
+    print(scale_table(pairs, factor))

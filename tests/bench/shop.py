@@ -25,14 +25,12 @@ import statistics
 import time
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
-from server.core.config import with_database
 from tests.bench.common import (
+    fresh_database,
     machine,
     run_pgbench,
 )
-from tests.support import TEST_DATABASE_URL, recreate_database
 
 HOT_DAY = "2026-01-01"
 OFF, TALLY, ORIGINAL = "statistics off", "tally: statement trigger, journal", \
@@ -65,13 +63,6 @@ insert into shop.order_items (order_id, product_id, quantity, price_at_order, ca
 commit;
 """
 
-def bench_database() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or with_database(
-        TEST_DATABASE_URL, conninfo_to_dict(TEST_DATABASE_URL)["dbname"] + "_bench")
-    recreate_database(url)
-    return url
-
-
 def set_mode(conn: psycopg.Connection, mode: str) -> None:
     conn.execute("alter table shop.order_items "
                  + ("enable" if mode == TALLY else "disable") + " trigger order_items_statistics")
@@ -96,7 +87,7 @@ def reset(conn: psycopg.Connection, *, keep_orders: bool = False) -> None:
     conn.execute("checkpoint")
 
 
-def setup(url: str) -> None:
+def setup(url: str, products: int = 1000) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(ORIGINAL_TRIGGER)
         conn.execute("insert into shop.categories (name)"
@@ -107,8 +98,8 @@ def setup(url: str) -> None:
                      " country, is_primary) select n, 'Main ' || n, 'Berlin', '', '10115',"
                      " 'DE', true from generate_series(1, 100) n")
         conn.execute("insert into shop.products (name, price, stock_quantity, category_id)"
-                     " select 'product ' || n, 1.00 + n % 50, 1000000000, 1"
-                     " from generate_series(1, 1000) n")
+                     " select 'product ' || n, 1.00 + n %% 50, 1000000000, 1"
+                     " from generate_series(1, %s) n", (products,))
         conn.execute("analyze shop.categories, shop.users, shop.addresses, shop.products")
 
 
@@ -134,7 +125,7 @@ def run(argv: list[str]) -> None:
                         help="seconds after which the original's bulk insert is cancelled")
     args, _ = parser.parse_known_args(argv)
 
-    url = bench_database()
+    url = fresh_database()
     setup(url)
     print(f"setup: {machine()}; load average {os.getloadavg()[0]:.1f} when starting "
           f"(shared machine: figures are noisy)")
