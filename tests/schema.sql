@@ -3026,6 +3026,7 @@ ALTER FUNCTION tally._check_page_size(p_page_size integer) OWNER TO tally_owner;
 CREATE FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
     r record;
@@ -3129,6 +3130,7 @@ ALTER FUNCTION tally._idempotent_lock(p_scope text, p_key text) OWNER TO tally_o
 CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 begin
     if cardinality(p_keys) is distinct from cardinality(p_requests)
@@ -3166,7 +3168,10 @@ begin
                end as reason
           from item i
           left join first f on f.s = i.s and f.k = i.k
-          left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+          left join lateral (select k.key, k.request_hash, k.outcome
+                               from tally.idempotency_keys k
+                              where i.valid and k.scope = i.s and k.key = i.k
+                              limit 1) t on true
          order by i.n
     )
     -- (one sort, above, for all five arrays: the aggregates read the rows in its order)

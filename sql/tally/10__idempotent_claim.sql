@@ -10,10 +10,13 @@
 --            tally._idempotent_record(scope, key, request, <the work, as jsonb>))
 -- COALESCE evaluates its arguments left to right and only until one is not null, so the
 -- work (and the recording) runs only for a new key, and after its claim.
+-- The key is read through the primary key even while the table looks empty (see
+-- _idempotent_plan: a cached plan would otherwise scan the whole table as it grows).
 create function tally._idempotent_claim(p_scope text, p_key text, p_request text)
 returns jsonb
 language plpgsql
 set search_path = tally, pg_temp
+set enable_seqscan = off
 as $fn$
 declare
     r record;

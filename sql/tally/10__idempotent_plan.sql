@@ -14,12 +14,19 @@
 --   todo:      the items this call must do itself (no key, or a new key's first item).
 -- Nothing is written here: after the work, _idempotent_finish (or, when todo is every item,
 -- _idempotent_keep) inserts each new key once, with its outcome.
+-- The recorded keys are looked up one by one through the primary key, whatever the
+-- table's statistics say: a batch's handful of keys against a table of a day's keys. A
+-- plan made while the table was empty or never analyzed (a new database; autovacuum off
+-- or not yet run) would otherwise hash-join a full scan of it and keep doing so, cached
+-- in every session, as the table grows (lateral with limit 1: a lookup per item; no
+-- sequential scan: by the index even when the table looks empty).
 create function tally._idempotent_plan(
     p_scopes text[], p_keys text[], p_requests text[],
     out first_ord integer[], out replays jsonb[], out reasons text[], out hashes bytea[],
     out todo integer[])
 language plpgsql
 set search_path = tally, pg_temp
+set enable_seqscan = off
 as $fn$
 begin
     if cardinality(p_keys) is distinct from cardinality(p_requests)
@@ -57,7 +64,10 @@ begin
                end as reason
           from item i
           left join first f on f.s = i.s and f.k = i.k
-          left join tally.idempotency_keys t on i.valid and t.scope = i.s and t.key = i.k
+          left join lateral (select k.key, k.request_hash, k.outcome
+                               from tally.idempotency_keys k
+                              where i.valid and k.scope = i.s and k.key = i.k
+                              limit 1) t on true
          order by i.n
     )
     -- (one sort, above, for all five arrays: the aggregates read the rows in its order)

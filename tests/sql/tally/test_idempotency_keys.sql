@@ -2,7 +2,7 @@
 -- _idempotent_record for one call, _idempotent_plan and _idempotent_finish for a batch)
 -- and the purge job's function.
 begin;
-select plan(24);
+select plan(25);
 
 select is(tally._idempotent_claim('', 'k-1', 'f["a"]'), null::jsonb,
     'a new key: null, the work is this call''s');
@@ -86,6 +86,18 @@ select is(tally.purge_idempotency_keys(now() + interval '2 hours'), 1::bigint,
     'the time is the job''s argument: two hours later b-1 is past the window too');
 select throws_ok($$select tally.purge_idempotency_keys(null)$$, 'TLIA1', null,
     'the purge needs a time');
+
+-- Recorded keys are looked up by the primary key whatever the statistics say: a plan
+-- cached while the table was empty or never analyzed would scan all of it on every call.
+select is(
+    array(select p.proname || ': ' || c
+            from pg_proc p cross join unnest(p.proconfig) c
+           where p.pronamespace = 'tally'::regnamespace
+             and p.proname in ('_idempotent_claim', '_idempotent_plan')
+             and c like 'enable_seqscan=%'
+           order by 1),
+    array['_idempotent_claim: enable_seqscan=off', '_idempotent_plan: enable_seqscan=off'],
+    'the key lookups never scan the table');
 
 select * from finish();
 rollback;
