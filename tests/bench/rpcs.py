@@ -57,7 +57,7 @@ NOOP_ANSWER_BYTES = 7  # 5-byte gRPC frame header + HealthCheckResponse{status: 
 STREAMS_PER_CONNECTION = 4
 OPEN_LOOP_CONNECTIONS = 16
 
-# Targets (issue #17).
+# The targets this benchmark judges (README, Benchmarks).
 READ_RATIO, WRITE_RATIO, P99_MS, RECORD_CLICK_RATE = 0.6, 0.45, 25.0, 5000.0
 
 State = Callable[[psycopg.Connection], tuple[int, ...]]
@@ -676,7 +676,7 @@ def run(argv: list[str]) -> None:
         print("\n" + keyed_ratios(rows))
 
 
-# --scale: the target (issue #17) is hot-path latency at N x the data within this factor
+# --scale: the target is hot-path latency at N x the data within this factor
 # of 1x; a closed loop's mean latency is its streams over its calls/s, so there it is
 # calls/s at N x at least 1 / SCALE_LATENCY of 1x.
 SCALE_LATENCY = 1.5

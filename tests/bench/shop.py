@@ -7,7 +7,7 @@
 (b) one INSERT of 1,000,000 order lines (10 categories x 30 days), the same three ways;
 Lines in (a) and (b) are written as shop.create_order writes them (category and day
 copied onto the line), straight into the table, so only the statistics differ.
-Targets (issue 5): (a) >= 0.8x the throughput without statistics; (b) <= 1.5x the time
+Targets: (a) >= 0.8x the throughput without statistics; (b) <= 1.5x the time
 without statistics. CreateOrder over gRPC is in `rpcs`.
 
     python -m tests.bench shop [--clients 32] [--rows 1000000]

@@ -1,5 +1,5 @@
 """Values at and past the edges of their types get a documented reason and field, change
-nothing, and never an INTERNAL answer (issue 13's findings, one test each)."""
+nothing, and never an INTERNAL answer (one test per value found to misbehave)."""
 
 from __future__ import annotations
 
