@@ -27,7 +27,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aio_pika
 import grpc
+import psycopg
 import pytest
 import yaml
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -261,6 +263,26 @@ async def load(addr: str, round_no: int) -> int:
     return 20 + bulk.accepted
 
 
+async def feed_bridge(amqp_url: str, database: str) -> None:
+    """One product through the bridge's `product` queue, and one message that is not JSON
+    (parked in `product.dead`): the AMQP panels have something to show."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        row = conn.execute("select id from shop.create_category(%s)",
+                           (f"Monitored {uuid.uuid4().hex[:8]}",)).fetchone()
+    assert row is not None
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        for body in (json.dumps({"name": f"Monitored {uuid.uuid4().hex[:8]}",
+                                 "price": "1.00", "stock_quantity": 1,
+                                 "category_id": row[0]}).encode(),
+                     b"not json"):
+            await channel.default_exchange.publish(
+                aio_pika.Message(body, message_id=uuid.uuid4().hex), routing_key="product")
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="module")
 async def scraped(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Prometheus]:
     """Prometheus that has scraped the server before, between and after two rounds of
@@ -282,6 +304,11 @@ async def scraped(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pro
             prometheus.value('sum(up{job="tally"})') == 1
             and prometheus.value('sum(tally_amqp_consuming{job="tally-amqp"})') == 1))
         clicks = await load(server.addr, 1)
+        await feed_bridge(f"amqp://guest:guest@127.0.0.1:5672/{vhost}", database)
+        await prometheus.wait_until("the bridge's messages scraped", lambda: (
+            prometheus.value('sum(tally_amqp_messages_total{job="tally-amqp",'
+                             'outcome="applied"})') == 1
+            and prometheus.value('sum(tally_amqp_dead_letters_total{job="tally-amqp"})') == 1))
         await asyncio.sleep(2.5)  # two scrapes at least between the rounds
         clicks += await load(server.addr, 2)
         # Scraped after the load: the totals are in. Then a few more samples.
