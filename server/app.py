@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from functools import partial
 from types import ModuleType
 
 import asyncpg
@@ -15,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from .core import db, tls
+from .core import db, idempotency, tls
 from .core.auth import READ, WRITE, Authenticator
 from .core.cache import CacheListener, RedisStore
 from .core.config import Settings, is_loopback_addr
@@ -137,7 +138,8 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     credentials = tls.server_credentials(settings)
     server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
     registrar = Registrar(server, limiter, RATE_LIMITED_SERVICES, access=RPC_ACCESS,
-                          authenticator=authenticator)
+                          authenticator=authenticator,
+                          on_failure=partial(idempotency.remember_failure, pool))
     names: list[str] = []
     for domain in DOMAINS:
         names.extend(domain.add_services(registrar, app))

@@ -2052,10 +2052,10 @@ begin
                  group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK', column = 'items',
-            message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
-                                                  from jsonb_array_elements(v_short) e),
-            hint = jsonb_build_object('precondition_failure', v_short)::text;
+        perform tally.raise_error('TLFP1', 'INSUFFICIENT_STOCK',
+            'insufficient stock: ' || (select string_agg(e->>'description', '; ')
+                                         from jsonb_array_elements(v_short) e),
+            'items', jsonb_build_object('precondition_failure', v_short)::text);
     end if;
 end
 $$;
@@ -3041,10 +3041,16 @@ begin
       from tally.idempotency_keys t
      where t.scope = coalesce(p_scope, '') and t.key = p_key;
     if not found then
+        perform set_config('tally.idempotency_pending', jsonb_build_object(
+            'scope', coalesce(p_scope, ''), 'key', p_key,
+            'request', encode(sha256(convert_to(p_request, 'UTF8')), 'hex'))::text, true);
         return null;
     elsif r.request_hash <> sha256(convert_to(p_request, 'UTF8')) then
         perform tally.raise_error('TLFP1', 'IDEMPOTENCY_KEY_REUSED',
             'this idempotency key was used with a different request', 'idempotency_key');
+    elsif jsonb_typeof(r.outcome) = 'object' and r.outcome->>'error_sqlstate' is not null then
+        perform tally.raise_error(r.outcome->>'error_sqlstate', r.outcome->>'error_reason',
+            r.outcome->>'error_message', r.outcome->>'error_field', r.outcome->>'error_hint');
     end if;
     return r.outcome;
 end
@@ -3196,11 +3202,87 @@ CREATE FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request tex
 begin
     insert into tally.idempotency_keys (scope, key, request_hash, outcome)
     values (coalesce(p_scope, ''), p_key, sha256(convert_to(p_request, 'UTF8')), p_outcome);
+    perform set_config('tally.idempotency_pending', '', true);
     return p_outcome;
 end
 $$;
 
 ALTER FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) OWNER TO tally_owner;
+
+--
+-- Name: idempotency_secret; Type: TABLE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TABLE tally.idempotency_secret (
+    singleton boolean DEFAULT true NOT NULL,
+    secret bytea NOT NULL,
+    CONSTRAINT idempotency_secret_length CHECK ((octet_length(secret) = 32)),
+    CONSTRAINT idempotency_secret_one_row CHECK (singleton)
+);
+
+ALTER TABLE tally.idempotency_secret OWNER TO tally_owner;
+
+--
+-- Name: TABLE idempotency_secret; Type: COMMENT; Schema: tally; Owner: tally_owner
+--
+
+COMMENT ON TABLE tally.idempotency_secret IS 'The key of the tokens that let a keyed call''s failure be recorded (tally.remember_failure). Owner only.';
+
+--
+-- Name: _idempotent_token(text, text, bytea, text, text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'tally', 'pg_temp'
+    RETURN encode(sha256(((SELECT s.secret FROM tally.idempotency_secret s) || sha256(convert_to((jsonb_build_array(COALESCE(p_scope, ''::text), p_key, encode(p_request_hash, 'hex'::text), p_sqlstate, p_reason, p_message, p_field, p_hint))::text, 'UTF8'::name)))), 'hex'::text);
+
+ALTER FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) OWNER TO tally_owner;
+
+--
+-- Name: _remember_failure(text, text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'tally', 'pg_temp'
+    AS $_$
+declare
+    v_hint jsonb;
+    v_claim jsonb;
+    v_own text;
+    v_count bigint;
+begin
+    if p_sqlstate is null or p_sqlstate not like 'TL%' or left(p_hint, 1) is distinct from '{' then
+        return false;
+    end if;
+    v_hint := p_hint::jsonb;
+    v_claim := v_hint->'idempotency';
+    if jsonb_typeof(v_claim) is distinct from 'object' or v_claim->>'request' !~ '^[0-9a-f]{64}$'
+       or not tally._idempotent_key_valid(v_claim->>'scope', v_claim->>'key') then
+        return false;
+    end if;
+    -- The error's own HINT, as raise_error was given it.
+    v_own := nullif(v_hint - 'idempotency', '{}'::jsonb)::text;
+    if v_claim->>'token' is distinct from tally._idempotent_token(
+            v_claim->>'scope', v_claim->>'key', decode(v_claim->>'request', 'hex'),
+            p_sqlstate, p_reason, p_message, p_field, v_own) then
+        return false;
+    end if;
+    -- Under the key's lock: a retry in flight commits (or rolls back) first.
+    perform pg_advisory_xact_lock(tally._idempotent_lock(v_claim->>'scope', v_claim->>'key'));
+    insert into tally.idempotency_keys (scope, key, request_hash, outcome)
+    values (v_claim->>'scope', v_claim->>'key', decode(v_claim->>'request', 'hex'),
+            jsonb_build_object('error_sqlstate', p_sqlstate, 'error_reason', p_reason,
+                               'error_message', p_message, 'error_field', p_field,
+                               'error_hint', v_own))
+    on conflict on constraint idempotency_keys_pkey do nothing;
+    get diagnostics v_count = row_count;
+    return v_count = 1;
+end
+$_$;
+
+ALTER FUNCTION tally._remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) OWNER TO tally_owner;
 
 --
 -- Name: authenticate_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3409,22 +3491,38 @@ $$;
 ALTER FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval) OWNER TO tally_owner;
 
 --
--- Name: raise_error(text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: raise_error(text, text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text DEFAULT NULL::text) RETURNS void
+CREATE FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text DEFAULT NULL::text, p_hint text DEFAULT NULL::text) RETURNS void
     LANGUAGE plpgsql
     AS $$
+declare
+    v_pending jsonb := nullif(current_setting('tally.idempotency_pending', true), '')::jsonb;
+    v_hint text := p_hint;
 begin
-    if p_field is null then
+    if v_pending is not null and (p_hint is null or left(p_hint, 1) = '{') then
+        v_hint := (coalesce(p_hint::jsonb, '{}') || jsonb_build_object('idempotency',
+            v_pending || jsonb_build_object('token', tally._idempotent_token(
+                v_pending->>'scope', v_pending->>'key', decode(v_pending->>'request', 'hex'),
+                p_sqlstate, p_reason, p_message, p_field, p_hint::jsonb::text))))::text;
+    end if;
+    -- (RAISE takes no null option: one statement per combination of the optional ones)
+    if p_field is null and v_hint is null then
         raise exception using errcode = p_sqlstate, message = p_message, detail = p_reason;
+    elsif p_field is null then
+        raise exception using errcode = p_sqlstate, message = p_message, detail = p_reason,
+                              hint = v_hint;
+    elsif v_hint is null then
+        raise exception using errcode = p_sqlstate, message = p_message, detail = p_reason,
+                              column = p_field;
     end if;
     raise exception using errcode = p_sqlstate, message = p_message, detail = p_reason,
-                          column = p_field;
+                          column = p_field, hint = v_hint;
 end
 $$;
 
-ALTER FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text) OWNER TO tally_owner;
+ALTER FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) OWNER TO tally_owner;
 
 --
 -- Name: raise_not_found(text, bigint); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3457,6 +3555,17 @@ CREATE FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestam
 $$;
 
 ALTER FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) OWNER TO tally_owner;
+
+--
+-- Name: remember_failure(text, text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally.remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'tally', 'pg_temp'
+    RETURN tally._remember_failure(p_sqlstate, p_reason, p_message, p_field, p_hint);
+
+ALTER FUNCTION tally.remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) OWNER TO tally_owner;
 
 --
 -- Name: revoke_api_key(text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -4366,6 +4475,13 @@ ALTER TABLE ONLY tally.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (scope, key);
 
 --
+-- Name: idempotency_secret idempotency_secret_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
+--
+
+ALTER TABLE ONLY tally.idempotency_secret
+    ADD CONSTRAINT idempotency_secret_pkey PRIMARY KEY (singleton);
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: tally; Owner: tally_owner
 --
 
@@ -5169,6 +5285,18 @@ REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_
 REVOKE ALL ON FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION authenticate_api_key(p_key text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
@@ -5224,10 +5352,10 @@ REVOKE ALL ON FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zon
 GRANT ALL ON FUNCTION tally.purge_idempotency_keys(p_at timestamp with time zone, p_window interval) TO tally_jobs;
 
 --
--- Name: FUNCTION raise_error(p_sqlstate text, p_reason text, p_message text, p_field text); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION raise_error(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally.raise_error(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION raise_not_found(p_thing text, p_id bigint); Type: ACL; Schema: tally; Owner: tally_owner
@@ -5241,6 +5369,13 @@ REVOKE ALL ON FUNCTION tally.raise_not_found(p_thing text, p_id bigint) FROM PUB
 
 REVOKE ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) FROM PUBLIC;
 GRANT ALL ON FUNCTION tally.record_failed_job_run(p_job text, p_scheduled_for timestamp with time zone, p_started_at timestamp with time zone, p_error text, p_runner text) TO tally_jobs;
+
+--
+-- Name: FUNCTION remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally.remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) FROM PUBLIC;
+GRANT ALL ON FUNCTION tally.remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) TO tally_app;
 
 --
 -- Name: FUNCTION revoke_api_key(p_name text); Type: ACL; Schema: tally; Owner: tally_owner

@@ -39,7 +39,7 @@ from aio_pika.abc import (
 from google.protobuf.message import Message
 from tally.shop.v1 import shop_pb2 as pb
 
-from ..core import db, errors, limits, metrics
+from ..core import db, errors, idempotency, limits, metrics
 from ..core.cache import RedisStore
 from ..core.config import Settings
 from ..core.context import App
@@ -212,6 +212,7 @@ class Bridge:
             response = await route.handler(request, MessageCall(
                 message.message_id, f"amqp:{route.queue}"))
         except Exception as exc:
+            await idempotency.remember_failure(self.app.pool, exc)
             err = errors.to_rpc_error(exc)
             if err.code in TRANSIENT:
                 await self._requeue(route, message, err)

@@ -142,13 +142,18 @@ class Registrar:
     `access` classifies every method as read or write ({service: {method: access}}); a
     method missing from it is refused at registration, whether or not keys are required,
     so a new RPC cannot be served before someone decided which scope it needs.
+
+    `on_failure`, where given, is awaited with what a call raised before it is answered
+    (the app records keyed calls' failures with it: idempotency.remember_failure).
     """
 
     def __init__(self, server: grpc.aio.Server, limiter: RateLimiter | None,
                  limited_services: frozenset[str], *,
                  access: Mapping[str, Mapping[str, str]],
-                 authenticator: Authenticator | None = None) -> None:
+                 authenticator: Authenticator | None = None,
+                 on_failure: Callable[[BaseException], Awaitable[None]] | None = None) -> None:
         self._server = server
+        self._on_failure = on_failure
         self._limiter = limiter if limiter is not None and limiter.enabled else None
         self._limited = limited_services
         self._access = access
@@ -195,6 +200,7 @@ class Registrar:
                                " add it to the access table (server/app.py RPC_ACCESS)")
         scope = required_scope(service, access)
         authenticator = self._authenticator
+        on_failure = self._on_failure
         # The request's size limits (server/core/limits.py), checked before the handler.
         within_limits = limits.checker(
             getattr(handler.request_deserializer, "__self__", None))
@@ -223,6 +229,8 @@ class Registrar:
                 return
             if not isinstance(exc, Exception):
                 return
+            if on_failure is not None:
+                await on_failure(exc)
             err = errors.to_rpc_error(exc)
             count(err.code, started)
             level = logging.ERROR if err.code in _SERVER_FAULTS else logging.WARNING

@@ -59,10 +59,10 @@ begin
                  group by x.product_id) m
           join shop.products p on p.id = m.product_id
          where p.id <> all (coalesce(product_ids, '{}'));
-        raise exception using errcode = 'TLFP1', detail = 'INSUFFICIENT_STOCK', column = 'items',
-            message = 'insufficient stock: ' || (select string_agg(e->>'description', '; ')
-                                                  from jsonb_array_elements(v_short) e),
-            hint = jsonb_build_object('precondition_failure', v_short)::text;
+        perform tally.raise_error('TLFP1', 'INSUFFICIENT_STOCK',
+            'insufficient stock: ' || (select string_agg(e->>'description', '; ')
+                                         from jsonb_array_elements(v_short) e),
+            'items', jsonb_build_object('precondition_failure', v_short)::text);
     end if;
 end
 $fn$;

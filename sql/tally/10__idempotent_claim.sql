@@ -5,6 +5,11 @@
 -- (the function's name and its arguments as JSON); its SHA-256 must match the recorded
 -- one: a key sent with a different request raises TLFP1 IDEMPOTENCY_KEY_REUSED, a
 -- malformed key TLIA1 IDEMPOTENCY_KEY_INVALID (field idempotency_key).
+-- A recorded failure (tally.remember_failure) is raised again as it was first raised.
+-- While a new key's work runs, the transaction's setting tally.idempotency_pending names
+-- the key and the request's hash: an error raised meanwhile (tally.raise_error) carries
+-- them, with a token, so that the failure can be recorded once the transaction has
+-- rolled back. _idempotent_record clears it.
 -- A write function calls the pair in one expression:
 --   coalesce(tally._idempotent_claim(scope, key, request),
 --            tally._idempotent_record(scope, key, request, <the work, as jsonb>))
@@ -31,10 +36,16 @@ begin
       from tally.idempotency_keys t
      where t.scope = coalesce(p_scope, '') and t.key = p_key;
     if not found then
+        perform set_config('tally.idempotency_pending', jsonb_build_object(
+            'scope', coalesce(p_scope, ''), 'key', p_key,
+            'request', encode(sha256(convert_to(p_request, 'UTF8')), 'hex'))::text, true);
         return null;
     elsif r.request_hash <> sha256(convert_to(p_request, 'UTF8')) then
         perform tally.raise_error('TLFP1', 'IDEMPOTENCY_KEY_REUSED',
             'this idempotency key was used with a different request', 'idempotency_key');
+    elsif jsonb_typeof(r.outcome) = 'object' and r.outcome->>'error_sqlstate' is not null then
+        perform tally.raise_error(r.outcome->>'error_sqlstate', r.outcome->>'error_reason',
+            r.outcome->>'error_message', r.outcome->>'error_field', r.outcome->>'error_hint');
     end if;
     return r.outcome;
 end

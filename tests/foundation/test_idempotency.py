@@ -266,6 +266,52 @@ async def test_reuse_with_another_request_and_replayed_errors(channel, admin_db)
     assert reason_of(caught.value) == "IDEMPOTENCY_KEY_REUSED"
 
 
+async def test_a_single_call_failure_is_recorded_and_answered_again(channel, admin_db):
+    """A keyed single call's domain error rolls its transaction back, key and all; the
+    server records it against the key from the error's token (tally.remember_failure). A
+    retry gets the same error even once a new run would succeed, and the key stays bound
+    to its first request. (Booking is routed to a partition in sharded mode: the proxy
+    finds the partition whose token it is.)"""
+    booking = booking_pb2_grpc.BookingServiceStub(channel)
+    missing = booking_pb2.CancelBookingRequest(booking_id=2**62)
+    key = unique("fail")
+    for _ in range(2):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await booking.CancelBooking(missing, metadata=keyed(key))
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+        assert reason_of(caught.value) == "BOOKING_NOT_FOUND"
+        assert status_details(caught.value)["ErrorInfo"].metadata["field"] == "booking_id"
+    event = await booking.CreateEvent(booking_pb2.CreateEventRequest(name="fail", total_seats=1))
+    seat = await booking.ReserveSeat(booking_pb2.ReserveSeatRequest(event_id=event.id,
+                                                                    user_id=unique("u")))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await booking.CancelBooking(booking_pb2.CancelBookingRequest(booking_id=seat.id),
+                                    metadata=keyed(key))
+    assert reason_of(caught.value) == "IDEMPOTENCY_KEY_REUSED", "the failure was recorded"
+    after = await booking.GetEvent(booking_pb2.GetEventRequest(event_id=event.id))
+    assert after.available_seats == 0, "the booking was not cancelled"
+
+    # The condition changes, the answer does not: the email is free again, but the retry
+    # gets EMAIL_TAKEN and creates no user.
+    users = shop_pb2_grpc.UserServiceStub(channel)
+    email = f"{unique('taken')}@example.com"
+    holder = await users.CreateUser(shop_pb2.CreateUserRequest(username=unique("holder"),
+                                                               email=email))
+    request = shop_pb2.CreateUserRequest(username=unique("late"), email=email)
+    taken = unique("taken")
+    for attempt in range(2):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await users.CreateUser(request, metadata=keyed(taken))
+        assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+        assert reason_of(caught.value) == "EMAIL_TAKEN"
+        if attempt == 0:
+            await users.DeleteUser(shop_pb2.DeleteUserRequest(user_id=holder.id))
+    assert admin_db.execute("select count(*) from shop.users where email = %s",
+                            (email,)).fetchone()[0] == 0
+    fresh = await users.CreateUser(request, metadata=keyed(unique("fresh")))
+    assert fresh.email == email, "a new key runs the call anew"
+
+
 @pytest.mark.parametrize("value", ["", "k" * 129])
 async def test_an_invalid_key_is_invalid_argument(channel, value):
     banners = clicks_pb2_grpc.ClickServiceStub(channel)

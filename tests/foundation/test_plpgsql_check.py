@@ -21,10 +21,6 @@ from server.ops.migrate import SQL_DIR, repeatable_schemas
 
 # (function, message) -> why the function stays as it is. Keep each reason to one line.
 ACCEPTED: dict[tuple[str, str], str] = {
-    ("tally.raise_error(text,text,text,text)",
-     "routine is marked as VOLATILE, should be IMMUTABLE"):
-        "it exists to raise: an IMMUTABLE one could be folded at plan time and raise "
-        "from a branch that never runs",
     ("segments.expire_memberships(timestamp with time zone,integer)",
      'unused parameter "p_scheduled_at"'):
         "the job runner passes every job its scheduled time; this job names the run by it "

@@ -210,6 +210,22 @@ async def test_product_queue_creates_once_and_replies(s, bridge, mq, admin_db):
     assert bridge.metric('tally_amqp_messages_total{outcome="applied",queue="product"}') == 2
 
 
+async def test_a_refused_message_is_refused_again_from_its_record(s, bridge, mq, admin_db):
+    """A message whose call failed (a category that does not exist) is parked; its failure
+    is recorded against its message_id, so the same id with another body is refused as
+    IDEMPOTENCY_KEY_REUSED, not applied."""
+    name = unique("amqp refused ")
+    body = {"name": name, "price": "1.00", "stock_quantity": 1, "category_id": 2**62}
+    await publish(mq, "product", body, "r-1")
+    first = (await take(mq, "product.dead", 1))[0]
+    assert first.headers["x-tally-reason"] == "CATEGORY_NOT_FOUND"
+    category = await new_category(s)
+    await publish(mq, "product", {**body, "category_id": category.id}, "r-1")
+    again = (await take(mq, "product.dead", 1))[0]
+    assert again.headers["x-tally-reason"] == "IDEMPOTENCY_KEY_REUSED"
+    assert count(admin_db, "select count(*) from shop.products where name = %s", name) == 0
+
+
 async def test_product_update_applies_once_in_order(s, bridge, mq, admin_db):
     product = await new_product(s, (await new_category(s)).id, stock=5)
     replies_to = await reply_queue(mq)

@@ -33,9 +33,9 @@ select is((select count(*) from executable a join executable j using (fn)
     'no function is both the application''s and the job runner''s');
 select set_eq($$select fn from executable where role = 'tally_app'
                    and not fn like any (array['booking.%', 'clicks.%', 'segments.%', 'shop.%'])$$,
-    array['tally.authenticate_api_key'],
-    'tally_app executes domain API functions (each schema''s surface test lists them) and '
-    'asks for an API key''s scopes, nothing else');
+    array['tally.authenticate_api_key', 'tally.remember_failure'],
+    'tally_app executes domain API functions (each schema''s surface test lists them), '
+    'asks for an API key''s scopes and records a keyed call''s failure, nothing else');
 
 select ok(not pg_has_role('tally_app', 'tally_jobs', 'MEMBER'), 'tally_app cannot become tally_jobs');
 select ok(not pg_has_role('tally_app', 'tally_operator', 'MEMBER'), 'nor tally_operator');

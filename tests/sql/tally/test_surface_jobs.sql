@@ -1,5 +1,6 @@
 -- tally's functions (errors, fencing tokens, job runs): the error helpers every schema's
--- functions call (no grant), the job runner's (tally_jobs), not the application role's;
+-- functions call (no grant), the job runner's (tally_jobs), not the application role's
+-- but for authenticate_api_key and remember_failure;
 -- and its view. API keys: see test_api_keys.sql.
 begin;
 select plan(6);
@@ -7,10 +8,10 @@ select plan(6);
 select functions_are('tally', array[
     '_idempotent_claim', '_idempotent_finish', '_idempotent_keep', '_idempotent_key_valid',
     '_idempotent_lock',
-    '_idempotent_plan', '_idempotent_record',
+    '_idempotent_plan', '_idempotent_record', '_idempotent_token', '_remember_failure',
     'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
     'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
-    'purge_idempotency_keys', 'record_failed_job_run', 'revoke_api_key',
+    'purge_idempotency_keys', 'record_failed_job_run', 'remember_failure', 'revoke_api_key',
     '_check_page_size', 'tg_cached_rows__announce']);
 select is(
     array(select p.proname::text from pg_proc p
@@ -23,9 +24,11 @@ select is(
     array(select p.proname::text from pg_proc p
            where p.pronamespace = 'tally'::regnamespace
              and has_function_privilege('tally_app', p.oid, 'EXECUTE') order by 1),
-    array['authenticate_api_key'],
-    'tally_app may execute none of them, only ask for an API key''s scopes');
-select tables_are('tally', array['api_keys', 'fences', 'idempotency_keys', 'job_runs']);
+    array['authenticate_api_key', 'remember_failure'],
+    'tally_app may execute none of them, only ask for an API key''s scopes and record a '
+    'keyed call''s failure (whose token only the database can make: test_remember_failure.sql)');
+select tables_are('tally', array['api_keys', 'fences', 'idempotency_keys', 'idempotency_secret',
+                                 'job_runs']);
 select views_are('tally', array['job_runs_view']);
 select ok(has_table_privilege('tally_jobs', 'tally.job_runs_view', 'SELECT')
           and not has_table_privilege('tally_jobs', 'tally.job_runs_view', 'INSERT')
