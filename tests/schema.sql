@@ -3052,6 +3052,7 @@ begin
         perform tally.raise_error(r.outcome->>'error_sqlstate', r.outcome->>'error_reason',
             r.outcome->>'error_message', r.outcome->>'error_field', r.outcome->>'error_hint');
     end if;
+    perform set_config('tally.idempotency_replayed', 'on', true);
     return r.outcome;
 end
 $$;

@@ -37,10 +37,16 @@ _RECORD_SQL = (
     "select ord, error_sqlstate, error_reason, error_message, error_field"
     " from clicks.record_clicks($1, $2, $3, $4, $5) where error_sqlstate is not null or replayed"
 )
+# The call, then whether its key was answered from its record (tally._idempotent_claim
+# sets tally.idempotency_replayed then): a replay counts no click in the metric. The
+# materialized CTE runs the call before the setting is read.
 _INGEST_SQL = (
-    "select clicks.ingest_clicks($1, $2, array("
+    "with call as materialized (select clicks.ingest_clicks($1, $2, array("
     " select timestamptz 'epoch' + s * interval '1 second' + (n / 1000) * interval '1 microsecond'"
     " from unnest($3::bigint[], $4::integer[]) with ordinality as u (s, n, i) order by i), $5, $6)"
+    " as accepted)"
+    " select accepted, current_setting('tally.idempotency_replayed', true) is not distinct"
+    " from 'on' as replayed from call"
 )
 # One row of arrays decodes much faster than 1,440 records.
 _STATS_SQL = (
@@ -128,10 +134,11 @@ class ClickService(pb_grpc.ClickServiceServicer):
             else:
                 seconds.append(None)
                 nanos.append(None)
-        accepted = await self.pool.fetchval(
-            _INGEST_SQL, [c.banner_id for c in entries], [c.count for c in entries],
+        accepted, replayed = await db.fetch_row(
+            self.pool, _INGEST_SQL, [c.banner_id for c in entries], [c.count for c in entries],
             seconds, nanos, *key_and_scope(context))
-        metrics.CLICKS.inc(accepted)
+        if not replayed:
+            metrics.CLICKS.inc(accepted)
         return pb.RecordClicksResponse(accepted=accepted)
 
     async def GetStats(self, request: pb.GetStatsRequest, context: Any) -> pb.GetStatsResponse:

@@ -5,7 +5,9 @@
 -- (the function's name and its arguments as JSON); its SHA-256 must match the recorded
 -- one: a key sent with a different request raises TLFP1 IDEMPOTENCY_KEY_REUSED, a
 -- malformed key TLIA1 IDEMPOTENCY_KEY_INVALID (field idempotency_key).
--- A recorded failure (tally.remember_failure) is raised again as it was first raised.
+-- A recorded failure (tally.remember_failure) is raised again as it was first raised. A
+-- recorded outcome sets the transaction's tally.idempotency_replayed to 'on' (the server
+-- counts a replayed RecordClicks' clicks in no metric).
 -- While a new key's work runs, the transaction's setting tally.idempotency_pending names
 -- the key and the request's hash: an error raised meanwhile (tally.raise_error) carries
 -- them, with a token, so that the failure can be recorded once the transaction has
@@ -47,6 +49,7 @@ begin
         perform tally.raise_error(r.outcome->>'error_sqlstate', r.outcome->>'error_reason',
             r.outcome->>'error_message', r.outcome->>'error_field', r.outcome->>'error_hint');
     end if;
+    perform set_config('tally.idempotency_replayed', 'on', true);
     return r.outcome;
 end
 $fn$;

@@ -215,9 +215,9 @@ async def test_metrics_count_clicks_not_calls(server, stub):
 
 
 async def test_replayed_clicks_are_not_counted_again(server, stub, admin_db):
-    """A RecordClick answered from its key's record counts no click: tally_clicks_total
-    grows by the clicks written, whether the repeat is in the same batch as its first call
-    (sent at once) or comes after it."""
+    """A RecordClick or RecordClicks answered from its key's record counts no click:
+    tally_clicks_total grows by the clicks written, whether the repeat is in the same batch
+    as its first call (sent at once) or comes after it."""
     banner = await new_banner(stub, "Replayed")
     before = clicks_counted(server)
 
@@ -228,7 +228,13 @@ async def test_replayed_clicks_are_not_counted_again(server, stub, admin_db):
     await asyncio.gather(*(keyed(f"replayed-{i % 3}") for i in range(12)))
     await asyncio.gather(*(keyed(f"replayed-{i % 3}") for i in range(6)))
     await keyed("replayed-3")
+    # RecordClicks too: a repeat of a keyed bulk call answers its `accepted` again and
+    # counts nothing more.
+    bulk = pb.RecordClicksRequest(clicks=[pb.ClickCount(banner_id=banner, count=10)])
+    for _ in range(3):
+        reply = await stub.RecordClicks(bulk, metadata=(("idempotency-key", f"bulk-{banner}"),))
+        assert reply.accepted == 10
     (written,) = admin_db.execute(
         "select sum(clicks) from clicks.minute_counts where banner_id = %s", (banner,)).fetchone()
-    assert written == 4
-    assert clicks_counted(server) - before == 4
+    assert written == 4 + 10
+    assert clicks_counted(server) - before == 4 + 10
