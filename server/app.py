@@ -10,7 +10,6 @@ import signal
 from functools import partial
 from types import ModuleType
 
-import asyncpg
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
@@ -69,21 +68,6 @@ RPC_ACCESS: dict[str, dict[str, str]] = {
 }
 
 
-async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + deadline
-    delay = 0.2
-    while True:
-        try:
-            return await db.create_pool(settings)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            if loop.time() > give_up:
-                raise SystemExit(f"cannot connect to PostgreSQL: {exc}") from exc
-            log.warning("waiting for PostgreSQL: %s", exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-
 async def _watch_health(app: App, health: health_aio.HealthServicer, names: list[str]) -> None:
     """SERVING for every service while the database answers, NOT_SERVING otherwise.
 
@@ -128,7 +112,7 @@ async def serve(settings: Settings, *, worker_index: int = 0, reuse_port: bool =
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    pool = await _connect(settings)
+    pool = await db.connect(settings, log)
     redis = RedisStore(settings.redis_url, timeout=settings.redis_timeout)
     app = App(settings=settings, pool=pool, redis=redis, worker_index=worker_index)
     limiter = RateLimiter(redis, settings.rate_limit_max, settings.rate_limit_window_ms,

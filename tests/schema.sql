@@ -100,6 +100,22 @@ CREATE TYPE shop.order_status AS ENUM (
 ALTER TYPE shop.order_status OWNER TO tally_owner;
 
 --
+-- Name: idempotent_plan; Type: TYPE; Schema: tally; Owner: tally_owner
+--
+
+CREATE TYPE tally.idempotent_plan AS (
+	scopes text[],
+	keys text[],
+	first_ord integer[],
+	replays jsonb[],
+	reasons text[],
+	hashes bytea[],
+	todo integer[]
+);
+
+ALTER TYPE tally.idempotent_plan OWNER TO tally_owner;
+
+--
 -- Name: cancel_booking(bigint, text, text); Type: FUNCTION; Schema: booking; Owner: tally_owner
 --
 
@@ -279,47 +295,24 @@ CREATE FUNCTION booking.reserve_seats(p_event_ids bigint[], p_user_ids text[], p
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
-    v_rows jsonb[];
+    v_plan tally.idempotent_plan;
 begin
     if p_idempotency_keys is not null then
-        -- Keyed items: a recorded key is answered from its record, a key repeated in the
-        -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their keys recorded with their outcomes.
-        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'booking.reserve_seats' || jsonb_build_array(p_event_ids[i], p_user_ids[i])::text
-                           from generate_series(1, cardinality(p_event_ids)) i order by i));
-        if cardinality(v_todo) = cardinality(p_event_ids) then
-            -- Every item is this call's own (new keys, none repeated: the usual case): done
-            -- as they are, and each key recorded with its item's row.
-            return query
-            with done as materialized (
-                select * from booking.reserve_seats(p_event_ids, p_user_ids)
-            ),
-            kept as (
-                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
-                  from done d
-            )
-            select d.* from done d cross join kept order by d.ord;
-            return;
+        -- Keyed pairs (see tally._idempotent_plan): done by this function without keys,
+        -- every pair at once when none is answered from its key (the usual case).
+        v_plan := tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
+                      tally._idempotent_requests('booking.reserve_seats', to_jsonb(p_event_ids), to_jsonb(p_user_ids)));
+        if cardinality(v_plan.todo) = cardinality(p_event_ids) then
+            return query with done as materialized (select * from booking.reserve_seats(p_event_ids, p_user_ids))
+                select d.* from done d, tally._idempotent_keep(v_plan, array(select to_jsonb(e) from done e order by e.ord)) k
+                 order by d.ord;
+        else
+            return query select x.* from jsonb_to_recordset(tally._idempotent_finish(v_plan, array(
+                    select to_jsonb(f) from booking.reserve_seats(tally._pick(p_event_ids, v_plan.todo),
+                                                                  tally._pick(p_user_ids, v_plan.todo)) f)))
+                as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
+                 order by x.ord;
         end if;
-        select array_agg(x.r order by g.n) into v_rows
-          from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
-                       from booking.reserve_seats(array(select p_event_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                                              array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        return query
-        select x.*
-          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_rows))
-               as x (ord integer, booking_id bigint, event_id bigint, user_id text, created_at timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text)
-         order by x.ord;
         return;
     end if;
     if cardinality(p_event_ids) is distinct from cardinality(p_user_ids) then
@@ -732,49 +725,26 @@ CREATE FUNCTION clicks.record_clicks(p_banner_ids bigint[], p_counts integer[], 
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
-    v_rows jsonb[];
+    v_plan tally.idempotent_plan;
     s clicks.settings;
 begin
     if p_idempotency_keys is not null then
-        -- Keyed items: a recorded key is answered from its record, a key repeated in the
-        -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their keys recorded with their outcomes.
-        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
-                           from generate_series(1, cardinality(p_banner_ids)) i order by i));
-        if cardinality(v_todo) = cardinality(p_banner_ids) then
-            -- Every item is this call's own (new keys, none repeated: the usual case): done
-            -- as they are, and each key recorded with its item's row.
-            return query
-            with done as materialized (
-                select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats)
-            ),
-            kept as (
-                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
-                  from done d
-            )
-            select d.* from done d cross join kept order by d.ord;
-            return;
+        -- Keyed items (see tally._idempotent_plan): done by this function without keys,
+        -- every item at once when none is answered from its key (the usual case).
+        v_plan := tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
+                      tally._idempotent_requests('clicks.record_clicks', to_jsonb(p_banner_ids), to_jsonb(p_counts)));
+        if cardinality(v_plan.todo) = cardinality(p_banner_ids) then
+            return query with done as materialized (select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats))
+                select d.* from done d, tally._idempotent_keep(v_plan, array(select to_jsonb(e) from done e order by e.ord)) k
+                 order by d.ord;
+        else
+            return query select x.* from jsonb_to_recordset(tally._idempotent_finish(v_plan, array(
+                    select to_jsonb(f) from clicks.record_clicks(tally._pick(p_banner_ids, v_plan.todo),
+                                                                 tally._pick(p_counts, v_plan.todo),
+                                                                 tally._pick(p_occurred_ats, v_plan.todo)) f)))
+                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
+                 order by x.ord;
         end if;
-        select array_agg(x.r order by g.n) into v_rows
-          from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
-                       from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                                            array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                                            array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        return query
-        select x.*
-          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_rows))
-               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
-         order by x.ord;
         return;
     end if;
     if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
@@ -2209,12 +2179,7 @@ CREATE FUNCTION shop.create_orders(p_user_ids bigint[], p_delivery_address_ids b
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
-    v_rows jsonb[];
+    v_plan tally.idempotent_plan;
     v_n integer := coalesce(cardinality(p_user_ids), 0);
     r record;
     v_state text;
@@ -2224,52 +2189,35 @@ declare
     v_hint text;
 begin
     if p_idempotency_keys is not null then
-        -- Keyed items: a recorded key is answered from its record, a key repeated in the
-        -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their keys recorded with their outcomes.
-        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
-                                   coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
-                           from generate_series(1, cardinality(p_user_ids)) o (i)
-                           left join (select u.o, array_agg(u.p order by u.k) as products,
-                                             array_agg(u.q order by u.k) as quantities
-                                        from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
-                                       group by u.o) l on l.o = o.i
-                          order by o.i));
-        if cardinality(v_todo) = v_n then
-            -- Every order is this call's own (new keys, none repeated: the usual case): placed
-            -- as they are, and each key recorded with its order's outcome row.
-            return query
-            with done as materialized (
-                select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders,
-                                                 p_product_ids, p_quantities)
-            ),
-            kept as (
-                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
-                  from done d
-            )
-            select d.* from done d cross join kept order by d.ord;
-            return;
+        -- Keyed orders (see tally._idempotent_plan): placed by this function without keys,
+        -- every order as it is when none is answered from its key (the usual case); the
+        -- lines of the others keep their order, renumbered to the orders that remain.
+        v_plan := tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
+                      array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
+                                      coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
+                              from generate_series(1, cardinality(p_user_ids)) o (i)
+                              left join (select u.o, array_agg(u.p order by u.k) as products,
+                                                array_agg(u.q order by u.k) as quantities
+                                           from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
+                                          group by u.o) l on l.o = o.i
+                             order by o.i));
+        if cardinality(v_plan.todo) = v_n then
+            return query with done as materialized (select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders, p_product_ids, p_quantities))
+                select d.* from done d, tally._idempotent_keep(v_plan, array(select to_jsonb(e) from done e order by e.ord)) k
+                 order by d.ord;
+        else
+            return query select x.* from jsonb_to_recordset(tally._idempotent_finish(v_plan, array(
+                    select to_jsonb(f)
+                      from shop.create_orders(tally._pick(p_user_ids, v_plan.todo), tally._pick(p_delivery_address_ids, v_plan.todo),
+                               array(select array_position(v_plan.todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
+                                      where l.o = any (v_plan.todo) order by l.k),
+                               array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
+                                      where l.o = any (v_plan.todo) order by l.k),
+                               array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
+                                      where l.o = any (v_plan.todo) order by l.k)) f)))
+                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
+                 order by x.ord;
         end if;
-        select array_agg(x.r order by g.n) into v_rows
-          from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
-                       from shop.create_orders(array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                       array(select p_delivery_address_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                       array(select array_position(v_todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
-                              where l.o = any (v_todo) order by l.k),
-                       array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
-                              where l.o = any (v_todo) order by l.k),
-                       array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
-                              where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
-        return query
-        select x.*
-          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_rows))
-               as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
-         order by x.ord;
         return;
     end if;
     if cardinality(p_user_ids) is distinct from cardinality(p_delivery_address_ids)
@@ -3060,39 +3008,47 @@ $$;
 ALTER FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_finish(text[], text[], integer[], jsonb[], text[], bytea[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_finish(tally.idempotent_plan, jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) RETURNS jsonb
+CREATE FUNCTION tally._idempotent_finish(p_plan tally.idempotent_plan, p_done jsonb[]) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
+declare
+    v_done jsonb[];
 begin
-    perform tally._idempotent_keep(p_scopes, p_keys, p_first, p_hashes, p_done);
+    -- Each todo item's row at the item's own place.
+    select array_agg(x.r order by g.n) into v_done
+      from generate_series(1, cardinality(p_plan.reasons)) g (n)
+      left join (select p_plan.todo[(d.r ->> 'ord')::integer] as n, d.r
+                   from unnest(p_done) d (r)) x on x.n = g.n;
+    perform tally._idempotent_keep(p_plan, v_done);
     return jsonb_agg(case
-               when p_reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
-                   'error_sqlstate', 'TLFP1', 'error_reason', p_reasons[g.n],
+               when p_plan.reasons[g.n] = 'IDEMPOTENCY_KEY_REUSED' then jsonb_build_object(
+                   'error_sqlstate', 'TLFP1', 'error_reason', p_plan.reasons[g.n],
                    'error_message', 'this idempotency key was used with a different request',
                    'error_field', 'idempotency_key')
-               when p_reasons[g.n] is not null then jsonb_build_object(
-                   'error_sqlstate', 'TLIA1', 'error_reason', p_reasons[g.n],
+               when p_plan.reasons[g.n] is not null then jsonb_build_object(
+                   'error_sqlstate', 'TLIA1', 'error_reason', p_plan.reasons[g.n],
                    'error_message', 'idempotency key must be 1 to 128 printable ASCII characters',
                    'error_field', 'idempotency_key')
-               else coalesce(p_replays[g.n], p_done[coalesce(p_first[g.n], g.n)])
+               else coalesce(p_plan.replays[g.n], v_done[coalesce(p_plan.first_ord[g.n], g.n)])
            end || jsonb_build_object('ord', g.n, 'replayed',
-                                     p_replays[g.n] is not null or coalesce(p_first[g.n] <> g.n, false))
+                                     p_plan.replays[g.n] is not null
+                                     or coalesce(p_plan.first_ord[g.n] <> g.n, false))
            order by g.n)
-      from generate_series(1, cardinality(p_reasons)) g (n);
+      from generate_series(1, cardinality(p_plan.reasons)) g (n);
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_finish(p_plan tally.idempotent_plan, p_done jsonb[]) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_keep(text[], text[], integer[], bytea[], jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_keep(tally.idempotent_plan, jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) RETURNS bigint
+CREATE FUNCTION tally._idempotent_keep(p_plan tally.idempotent_plan, p_outcomes jsonb[]) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
@@ -3100,15 +3056,16 @@ declare
     v_count bigint;
 begin
     insert into tally.idempotency_keys (scope, key, request_hash, outcome)
-    select coalesce(p_scopes[u.n], ''), p_keys[u.n], p_hashes[u.n], p_outcomes[u.n]
-      from generate_series(1, cardinality(p_first)) u (n)
-     where p_first[u.n] = u.n;
+    select coalesce(p_plan.scopes[u.n], ''), p_plan.keys[u.n], p_plan.hashes[u.n],
+           p_outcomes[u.n]
+      from generate_series(1, cardinality(p_plan.first_ord)) u (n)
+     where p_plan.first_ord[u.n] = u.n;
     get diagnostics v_count = row_count;
     return v_count;
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_keep(p_plan tally.idempotent_plan, p_outcomes jsonb[]) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_key_valid(text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3134,11 +3091,13 @@ ALTER FUNCTION tally._idempotent_lock(p_scope text, p_key text) OWNER TO tally_o
 -- Name: _idempotent_plan(text[], text[], text[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) RETURNS record
+CREATE FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]) RETURNS tally.idempotent_plan
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     SET enable_seqscan TO 'off'
     AS $$
+declare
+    v_plan tally.idempotent_plan;
 begin
     if cardinality(p_keys) is distinct from cardinality(p_requests)
        or (p_scopes is not null
@@ -3185,12 +3144,15 @@ begin
     select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
            coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
                                              and coalesce(p.first_ord, p.n) = p.n), '{}')
-      into first_ord, replays, reasons, hashes, todo
+      into v_plan.first_ord, v_plan.replays, v_plan.reasons, v_plan.hashes, v_plan.todo
       from planned p;
+    v_plan.scopes := p_scopes;
+    v_plan.keys := p_keys;
+    return v_plan;
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_record(text, text, text, jsonb); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3209,6 +3171,23 @@ end
 $$;
 
 ALTER FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) OWNER TO tally_owner;
+
+--
+-- Name: _idempotent_requests(text, jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._idempotent_requests(p_name text, VARIADIC p_columns jsonb[]) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+begin
+    return array(select p_name || (select jsonb_agg(c.v -> g.i order by c.k)
+                                     from unnest(p_columns) with ordinality c (v, k))::text
+                   from generate_series(0, jsonb_array_length(p_columns[1]) - 1) g (i)
+                  order by g.i);
+end
+$$;
+
+ALTER FUNCTION tally._idempotent_requests(p_name text, VARIADIC p_columns jsonb[]) OWNER TO tally_owner;
 
 --
 -- Name: idempotency_secret; Type: TABLE; Schema: tally; Owner: tally_owner
@@ -3239,6 +3218,20 @@ CREATE FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash
     RETURN encode(sha256(((SELECT s.secret FROM tally.idempotency_secret s) || sha256(convert_to((jsonb_build_array(COALESCE(p_scope, ''::text), p_key, encode(p_request_hash, 'hex'::text), p_sqlstate, p_reason, p_message, p_field, p_hint))::text, 'UTF8'::name)))), 'hex'::text);
 
 ALTER FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) OWNER TO tally_owner;
+
+--
+-- Name: _pick(anyarray, integer[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
+--
+
+CREATE FUNCTION tally._pick(p_values anyarray, p_ords integer[]) RETURNS anyarray
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+begin
+    return array(select p_values[o.n] from unnest(p_ords) with ordinality o (n, i) order by o.i);
+end
+$$;
+
+ALTER FUNCTION tally._pick(p_values anyarray, p_ords integer[]) OWNER TO tally_owner;
 
 --
 -- Name: _remember_failure(text, text, text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -5250,16 +5243,16 @@ REVOKE ALL ON FUNCTION tally._check_page_size(p_page_size integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_finish(p_plan tally.idempotent_plan, p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_finish(p_scopes text[], p_keys text[], p_first integer[], p_replays jsonb[], p_reasons text[], p_hashes bytea[], p_done jsonb[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_finish(p_plan tally.idempotent_plan, p_done jsonb[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_keep(p_plan tally.idempotent_plan, p_outcomes jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_keep(p_scopes text[], p_keys text[], p_first integer[], p_hashes bytea[], p_outcomes jsonb[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_keep(p_plan tally.idempotent_plan, p_outcomes jsonb[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_key_valid(p_scope text, p_key text); Type: ACL; Schema: tally; Owner: tally_owner
@@ -5274,10 +5267,10 @@ REVOKE ALL ON FUNCTION tally._idempotent_key_valid(p_scope text, p_key text) FRO
 REVOKE ALL ON FUNCTION tally._idempotent_lock(p_scope text, p_key text) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[], OUT first_ord integer[], OUT replays jsonb[], OUT reasons text[], OUT hashes bytea[], OUT todo integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb); Type: ACL; Schema: tally; Owner: tally_owner
@@ -5286,10 +5279,22 @@ REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_
 REVOKE ALL ON FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _idempotent_requests(p_name text, VARIADIC p_columns jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._idempotent_requests(p_name text, VARIADIC p_columns jsonb[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
 REVOKE ALL ON FUNCTION tally._idempotent_token(p_scope text, p_key text, p_request_hash bytea, p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _pick(p_values anyarray, p_ords integer[]); Type: ACL; Schema: tally; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION tally._pick(p_values anyarray, p_ords integer[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _remember_failure(p_sqlstate text, p_reason text, p_message text, p_field text, p_hint text); Type: ACL; Schema: tally; Owner: tally_owner

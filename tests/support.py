@@ -74,7 +74,35 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-class ServerProcess:
+class _ChildProcess:
+    """A process of the server's (`python -m <module>`) with its output in a log file under
+    .local/; started by the subclass's start, which then waits until it is ready."""
+
+    log_path: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+
+    def _spawn(self, module: str, log_mode: str) -> None:
+        self.log_path.parent.mkdir(exist_ok=True)
+        log = self.log_path.open(log_mode)
+        self.proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+class ServerProcess(_ChildProcess):
     """`python -m server` against the test database and Redis, on free ports."""
 
     def __init__(self, database_url: str = TEST_DATABASE_URL, *, workers: int = 1,
@@ -99,13 +127,9 @@ class ServerProcess:
             **env,
         }
         self.log_path = ROOT / ".local" / f"test-server-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        self.log_path.parent.mkdir(exist_ok=True)
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server"], cwd=ROOT, env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self._spawn("server", "wb")
         self.wait_serving(timeout)
         return self
 
@@ -127,22 +151,9 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError("server did not become SERVING:\n" + self.log())
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def send(self, sig: int) -> None:
         assert self.proc is not None
         self.proc.send_signal(sig)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 def create_api_key(database_url: str, name: str, scopes: list[str]) -> str:
@@ -311,7 +322,7 @@ def plant(redis_client, key: str, value: object, px: int = 60_000) -> None:
     redis_client.set(key, f"{epoch}|{json.dumps(value)}", px=px)
 
 
-class BridgeProcess:
+class BridgeProcess(_ChildProcess):
     """`python -m server.amqp` against the test database and Redis, on an AMQP URL (a
     virtual host of the test's own), publishing reports to a queue of the test's own."""
 
@@ -332,13 +343,9 @@ class BridgeProcess:
             **env,
         }
         self.log_path = ROOT / ".local" / f"test-bridge-{self.metrics_addr.rpartition(':')[2]}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> BridgeProcess:
-        self.log_path.parent.mkdir(exist_ok=True)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.amqp"], cwd=ROOT,
-                                     env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self._spawn("server.amqp", "ab")
         self.wait_consuming(timeout)
         return self
 
@@ -363,19 +370,6 @@ class BridgeProcess:
                 pass
             time.sleep(0.1)
         raise RuntimeError("bridge did not start consuming:\n" + self.log())
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 def rabbitmqctl(*args: str) -> str:

@@ -365,7 +365,7 @@ async def run(settings: Settings, bridge_settings: BridgeSettings) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    pool = await _connect(settings)
+    pool = await db.connect(settings, log, name="tally-amqp-bridge")
     redis = RedisStore(settings.redis_url, timeout=settings.redis_timeout)
     app = App(settings=settings, pool=pool, redis=redis)
     bridge = Bridge(app, bridge_settings)
@@ -397,19 +397,4 @@ async def _until_connected(bridge: Bridge, stop: asyncio.Event) -> None:
             log.warning("waiting for the broker: %r", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 2.0)
-
-
-async def _connect(settings: Settings, deadline: float = 30.0) -> asyncpg.Pool:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + deadline
-    delay = 0.2
-    while True:
-        try:
-            return await db.create_pool(settings, name="tally-amqp-bridge")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            if loop.time() > give_up:
-                raise SystemExit(f"cannot connect to PostgreSQL: {exc}") from exc
-            log.warning("waiting for PostgreSQL: %s", exc)
-            await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import asyncpg
 
 from . import metrics
@@ -27,6 +30,25 @@ async def create_pool(settings: Settings, *, url: str | None = None, size: int |
         server_settings=server_settings,
         reset=_keep_session,
     )
+
+
+async def connect(settings: Settings, log: logging.Logger, *, name: str = "tally-server",
+                  deadline: float = 30.0) -> asyncpg.Pool:
+    """create_pool, retried while PostgreSQL is not there yet (a process started with or
+    before it; each try's failure is a warning in the process's `log`); after `deadline`
+    seconds the process gives up and exits."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    delay = 0.2
+    while True:
+        try:
+            return await create_pool(settings, name=name)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if loop.time() > give_up:
+                raise SystemExit(f"cannot connect to PostgreSQL: {exc}") from exc
+            log.warning("waiting for PostgreSQL: %s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

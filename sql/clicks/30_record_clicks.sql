@@ -26,49 +26,26 @@ set search_path = clicks, pg_temp
 set plan_cache_mode = force_generic_plan
 as $fn$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
-    v_rows jsonb[];
+    v_plan tally.idempotent_plan;
     s clicks.settings;
 begin
     if p_idempotency_keys is not null then
-        -- Keyed items: a recorded key is answered from its record, a key repeated in the
-        -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their keys recorded with their outcomes.
-        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[i], p_counts[i])::text
-                           from generate_series(1, cardinality(p_banner_ids)) i order by i));
-        if cardinality(v_todo) = cardinality(p_banner_ids) then
-            -- Every item is this call's own (new keys, none repeated: the usual case): done
-            -- as they are, and each key recorded with its item's row.
-            return query
-            with done as materialized (
-                select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats)
-            ),
-            kept as (
-                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
-                  from done d
-            )
-            select d.* from done d cross join kept order by d.ord;
-            return;
+        -- Keyed items (see tally._idempotent_plan): done by this function without keys,
+        -- every item at once when none is answered from its key (the usual case).
+        v_plan := tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
+                      tally._idempotent_requests('clicks.record_clicks', to_jsonb(p_banner_ids), to_jsonb(p_counts)));
+        if cardinality(v_plan.todo) = cardinality(p_banner_ids) then
+            return query with done as materialized (select * from clicks.record_clicks(p_banner_ids, p_counts, p_occurred_ats))
+                select d.* from done d, tally._idempotent_keep(v_plan, array(select to_jsonb(e) from done e order by e.ord)) k
+                 order by d.ord;
+        else
+            return query select x.* from jsonb_to_recordset(tally._idempotent_finish(v_plan, array(
+                    select to_jsonb(f) from clicks.record_clicks(tally._pick(p_banner_ids, v_plan.todo),
+                                                                 tally._pick(p_counts, v_plan.todo),
+                                                                 tally._pick(p_occurred_ats, v_plan.todo)) f)))
+                as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
+                 order by x.ord;
         end if;
-        select array_agg(x.r order by g.n) into v_rows
-          from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
-                       from clicks.record_clicks(array(select p_banner_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                                            array(select p_counts[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                                            array(select p_occurred_ats[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i)) f) x on x.n = g.n;
-        return query
-        select x.*
-          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_rows))
-               as x (ord integer, banner_id bigint, minute timestamptz, error_sqlstate text, error_reason text, error_message text, error_field text, replayed boolean)
-         order by x.ord;
         return;
     end if;
     if cardinality(p_banner_ids) is distinct from cardinality(p_counts)

@@ -37,12 +37,7 @@ set search_path = shop, pg_temp
 set plan_cache_mode = force_generic_plan
 as $fn$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
-    v_rows jsonb[];
+    v_plan tally.idempotent_plan;
     v_n integer := coalesce(cardinality(p_user_ids), 0);
     r record;
     v_state text;
@@ -52,52 +47,35 @@ declare
     v_hint text;
 begin
     if p_idempotency_keys is not null then
-        -- Keyed items: a recorded key is answered from its record, a key repeated in the
-        -- batch as its first item, a reused one with its error; the rest are done below by
-        -- this function without keys, and their keys recorded with their outcomes.
-        select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-          from tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
-                   array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
-                                   coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
-                           from generate_series(1, cardinality(p_user_ids)) o (i)
-                           left join (select u.o, array_agg(u.p order by u.k) as products,
-                                             array_agg(u.q order by u.k) as quantities
-                                        from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
-                                       group by u.o) l on l.o = o.i
-                          order by o.i));
-        if cardinality(v_todo) = v_n then
-            -- Every order is this call's own (new keys, none repeated: the usual case): placed
-            -- as they are, and each key recorded with its order's outcome row.
-            return query
-            with done as materialized (
-                select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders,
-                                                 p_product_ids, p_quantities)
-            ),
-            kept as (
-                select tally._idempotent_keep(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                              v_hashes, array_agg(to_jsonb(d) order by d.ord))
-                  from done d
-            )
-            select d.* from done d cross join kept order by d.ord;
-            return;
+        -- Keyed orders (see tally._idempotent_plan): placed by this function without keys,
+        -- every order as it is when none is answered from its key (the usual case); the
+        -- lines of the others keep their order, renumbered to the orders that remain.
+        v_plan := tally._idempotent_plan(p_idempotency_scopes, p_idempotency_keys,
+                      array(select 'shop.create_orders' || jsonb_build_array(p_user_ids[o.i], p_delivery_address_ids[o.i],
+                                      coalesce(l.products, '{}'), coalesce(l.quantities, '{}'))::text
+                              from generate_series(1, cardinality(p_user_ids)) o (i)
+                              left join (select u.o, array_agg(u.p order by u.k) as products,
+                                                array_agg(u.q order by u.k) as quantities
+                                           from unnest(p_line_orders, p_product_ids, p_quantities) with ordinality u (o, p, q, k)
+                                          group by u.o) l on l.o = o.i
+                             order by o.i));
+        if cardinality(v_plan.todo) = v_n then
+            return query with done as materialized (select * from shop.create_orders(p_user_ids, p_delivery_address_ids, p_line_orders, p_product_ids, p_quantities))
+                select d.* from done d, tally._idempotent_keep(v_plan, array(select to_jsonb(e) from done e order by e.ord)) k
+                 order by d.ord;
+        else
+            return query select x.* from jsonb_to_recordset(tally._idempotent_finish(v_plan, array(
+                    select to_jsonb(f)
+                      from shop.create_orders(tally._pick(p_user_ids, v_plan.todo), tally._pick(p_delivery_address_ids, v_plan.todo),
+                               array(select array_position(v_plan.todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
+                                      where l.o = any (v_plan.todo) order by l.k),
+                               array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
+                                      where l.o = any (v_plan.todo) order by l.k),
+                               array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
+                                      where l.o = any (v_plan.todo) order by l.k)) f)))
+                as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
+                 order by x.ord;
         end if;
-        select array_agg(x.r order by g.n) into v_rows
-          from generate_series(1, cardinality(v_reasons)) g (n)
-          left join (select v_todo[f.ord] as n, to_jsonb(f) as r
-                       from shop.create_orders(array(select p_user_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                       array(select p_delivery_address_ids[t.n] from unnest(v_todo) with ordinality t (n, i) order by t.i),
-                       array(select array_position(v_todo, l.o) from unnest(p_line_orders) with ordinality l (o, k)
-                              where l.o = any (v_todo) order by l.k),
-                       array(select l.p from unnest(p_line_orders, p_product_ids) with ordinality l (o, p, k)
-                              where l.o = any (v_todo) order by l.k),
-                       array(select l.q from unnest(p_line_orders, p_quantities) with ordinality l (o, q, k)
-                              where l.o = any (v_todo) order by l.k)) f) x on x.n = g.n;
-        return query
-        select x.*
-          from jsonb_to_recordset(tally._idempotent_finish(p_idempotency_scopes, p_idempotency_keys, v_first,
-                                        v_replays, v_reasons, v_hashes, v_rows))
-               as x (ord integer, id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb, error_sqlstate text, error_reason text, error_message text, error_field text, error_hint text)
-         order by x.ord;
         return;
     end if;
     if cardinality(p_user_ids) is distinct from cardinality(p_delivery_address_ids)

@@ -4,7 +4,8 @@
 -- SHA-256 is what a later call with the key must match. Locks every key of the batch
 -- (_idempotent_lock, in lock order, so concurrent batches cannot deadlock: a key another
 -- transaction holds makes this wait until it commits or rolls back), then reads the keys
--- already recorded, in one statement, and says per item (1-based, in input order):
+-- already recorded, in one statement, and returns the batch's plan (tally.idempotent_plan):
+-- its scopes and keys, and per item (1-based, in input order):
 --   first_ord: for a new key, the first item of the batch with it (the item that does the
 --              work; the others answer as it); null without a key;
 --   replays:   the outcome recorded with the key (answer it, do nothing);
@@ -13,21 +14,22 @@
 --   hashes:    the request's SHA-256, recorded with a new key;
 --   todo:      the items this call must do itself (no key, or a new key's first item).
 -- Nothing is written here: after the work, _idempotent_finish (or, when todo is every item,
--- _idempotent_keep) inserts each new key once, with its outcome.
+-- _idempotent_keep) inserts each new key once, with its outcome. A batch function does
+-- the items of todo (tally._pick of each argument array) by calling itself without keys.
 -- The recorded keys are looked up one by one through the primary key, whatever the
 -- table's statistics say: a batch's handful of keys against a table of a day's keys. A
 -- plan made while the table was empty or never analyzed (a new database; autovacuum off
 -- or not yet run) would otherwise hash-join a full scan of it and keep doing so, cached
 -- in every session, as the table grows (lateral with limit 1: a lookup per item; no
 -- sequential scan: by the index even when the table looks empty).
-create function tally._idempotent_plan(
-    p_scopes text[], p_keys text[], p_requests text[],
-    out first_ord integer[], out replays jsonb[], out reasons text[], out hashes bytea[],
-    out todo integer[])
+create function tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[])
+returns tally.idempotent_plan
 language plpgsql
 set search_path = tally, pg_temp
 set enable_seqscan = off
 as $fn$
+declare
+    v_plan tally.idempotent_plan;
 begin
     if cardinality(p_keys) is distinct from cardinality(p_requests)
        or (p_scopes is not null
@@ -74,7 +76,10 @@ begin
     select array_agg(p.first_ord), array_agg(p.replay), array_agg(p.reason), array_agg(p.h),
            coalesce(array_agg(p.n) filter (where p.reason is null and p.replay is null
                                              and coalesce(p.first_ord, p.n) = p.n), '{}')
-      into first_ord, replays, reasons, hashes, todo
+      into v_plan.first_ord, v_plan.replays, v_plan.reasons, v_plan.hashes, v_plan.todo
       from planned p;
+    v_plan.scopes := p_scopes;
+    v_plan.keys := p_keys;
+    return v_plan;
 end
 $fn$;

@@ -51,12 +51,7 @@ begin
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
                                   'banner_ids, counts and occurred_ats must have the same length');
     end if;
-    for v_partition, v_ords in
-        select tally._partition_of(p_banner_ids[i]), array_agg(i order by i)
-          from generate_subscripts(p_banner_ids, 1) i
-         group by 1
-         order by 1
-    loop
+    for v_partition, v_ords in select * from tally._parts(p_banner_ids) loop
         begin
             if p_idempotency_keys is not null then
                 -- The part's keys claimed on the proxy too (tally._claim_keys): a key
@@ -66,10 +61,10 @@ begin
                                                            'replayed', false)
                       from tally._claim_keys(
                                case when p_idempotency_scopes is not null
-                                    then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end,
-                               array(select p_idempotency_keys[o] from unnest(v_ords) o),
-                               array(select 'clicks.record_clicks' || jsonb_build_array(p_banner_ids[o], p_counts[o])::text
-                                       from unnest(v_ords) o)) c);
+                                    then tally._pick(p_idempotency_scopes, v_ords) end,
+                               tally._pick(p_idempotency_keys, v_ords),
+                               tally._idempotent_requests('clicks.record_clicks', to_jsonb(tally._pick(p_banner_ids, v_ords)),
+                                                          to_jsonb(tally._pick(p_counts, v_ords)))) c);
                 v_rows := v_rows || v_refused;
                 v_ords := array(select o from unnest(v_ords) o
                                  where o not in (select (r ->> 'ord')::integer
@@ -80,13 +75,13 @@ begin
                 select to_jsonb(r) || jsonb_build_object('ord', v_ords[r.ord])
                   from clicks._record_clicks_on(
                            v_partition,
-                           array(select p_banner_ids[o] from unnest(v_ords) o),
-                           array(select p_counts[o] from unnest(v_ords) o),
-                           array(select p_occurred_ats[o] from unnest(v_ords) o),
+                           tally._pick(p_banner_ids, v_ords),
+                           tally._pick(p_counts, v_ords),
+                           tally._pick(p_occurred_ats, v_ords),
                            case when p_idempotency_keys is not null
-                                then array(select p_idempotency_keys[o] from unnest(v_ords) o) end,
+                                then tally._pick(p_idempotency_keys, v_ords) end,
                            case when p_idempotency_scopes is not null
-                                then array(select p_idempotency_scopes[o] from unnest(v_ords) o) end) r);
+                                then tally._pick(p_idempotency_scopes, v_ords) end) r);
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
                 v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;

@@ -48,18 +48,13 @@ begin
         perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
                                   'banner_ids, counts and occurred_ats must have the same length');
     end if;
-    for v_partition, v_ords in
-        select tally._partition_of(p_banner_ids[i]), array_agg(i order by i)
-          from generate_subscripts(p_banner_ids, 1) i
-         group by 1
-         order by 1
-    loop
+    for v_partition, v_ords in select * from tally._parts(p_banner_ids) loop
         begin
             v_total := v_total + clicks._ingest_clicks_on(
                 v_partition,
-                array(select p_banner_ids[o] from unnest(v_ords) o),
-                array(select p_counts[o] from unnest(v_ords) o),
-                array(select p_occurred_ats[o] from unnest(v_ords) o),
+                tally._pick(p_banner_ids, v_ords),
+                tally._pick(p_counts, v_ords),
+                tally._pick(p_occurred_ats, v_ords),
                 p_idempotency_key, p_idempotency_scope);
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,

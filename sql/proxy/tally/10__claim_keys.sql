@@ -14,16 +14,10 @@ returns table (ord integer, error_sqlstate text, error_reason text, error_messag
 language plpgsql
 as $fn$
 declare
-    v_first integer[];
-    v_replays jsonb[];
-    v_reasons text[];
-    v_hashes bytea[];
-    v_todo integer[];
+    v_plan tally.idempotent_plan;
 begin
-    select * into v_first, v_replays, v_reasons, v_hashes, v_todo
-      from tally._idempotent_plan(p_scopes, p_keys, p_requests);
-    perform tally._idempotent_keep(p_scopes, p_keys, v_first, v_hashes,
-                                   array_fill('null'::jsonb, array[cardinality(v_first)]));
+    v_plan := tally._idempotent_plan(p_scopes, p_keys, p_requests);
+    perform tally._idempotent_keep(v_plan, array_fill('null'::jsonb, array[cardinality(v_plan.first_ord)]));
     return query
         select r.n::integer,
                case r.reason when 'IDEMPOTENCY_KEY_REUSED' then 'TLFP1' else 'TLIA1' end,
@@ -34,7 +28,7 @@ begin
                    else 'idempotency key must be 1 to 128 printable ASCII characters'
                end,
                'idempotency_key'
-          from unnest(v_reasons) with ordinality r (reason, n)
+          from unnest(v_plan.reasons) with ordinality r (reason, n)
          where r.reason is not null
          order by r.n;
 end

@@ -58,20 +58,19 @@ select is((select count(*) from tally.idempotency_keys where key in ('b-1', 'b-2
 select results_eq(
     $$select f.r ->> 'ord', coalesce(f.r ->> 'error_reason', f.r ->> 'answer', f.r #>> '{v}')
         from plan p,
-             jsonb_array_elements(tally._idempotent_finish(array['', '', '', '', '', null, ''],
-                 array['b-1', 'b-1', null, 'k-1', 'b-1', 'b-2', ''], p.first_ord, p.replays,
-                 p.reasons, p.hashes,
-                 array['{"v": "one"}', null, '{"v": "three"}', null, null, '{"v": "six"}',
-                       null]::jsonb[])) f (r)$$,
+             jsonb_array_elements(tally._idempotent_finish(
+                 row(p.scopes, p.keys, p.first_ord, p.replays, p.reasons, p.hashes, p.todo)::tally.idempotent_plan,
+                 array['{"ord": 2, "v": "three"}', '{"ord": 1, "v": "one"}',
+                       '{"ord": 3, "v": "six"}']::jsonb[])) f (r)$$,
     $$values ('1', 'one'), ('2', 'one'), ('3', 'three'), ('4', '1'),
              ('5', 'IDEMPOTENCY_KEY_REUSED'), ('6', 'six'), ('7', 'IDEMPOTENCY_KEY_INVALID')$$,
-    'finishing answers every item in order: its own outcome, its first item''s, the '
-    'recorded one, or its key''s error');
+    'finishing answers every item in order: its own outcome (the done row whose ord k is '
+    'todo item k), its first item''s, the recorded one, or its key''s error');
 select results_eq(
     $$select key, request_hash, outcome from tally.idempotency_keys
        where key in ('b-1', 'b-2') order by key$$,
-    $$values ('b-1', sha256(convert_to('g[1]', 'UTF8')), '{"v": "one"}'::jsonb),
-             ('b-2', sha256(convert_to('g[3]', 'UTF8')), '{"v": "six"}'::jsonb)$$,
+    $$values ('b-1', sha256(convert_to('g[1]', 'UTF8')), '{"ord": 1, "v": "one"}'::jsonb),
+             ('b-2', sha256(convert_to('g[3]', 'UTF8')), '{"ord": 3, "v": "six"}'::jsonb)$$,
     'each new key of the batch is inserted once, with its first item''s request and outcome');
 
 -- Expiry: the window is 24 hours unless the job is given another.

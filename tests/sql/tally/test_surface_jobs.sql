@@ -8,7 +8,8 @@ select plan(6);
 select functions_are('tally', array[
     '_idempotent_claim', '_idempotent_finish', '_idempotent_keep', '_idempotent_key_valid',
     '_idempotent_lock',
-    '_idempotent_plan', '_idempotent_record', '_idempotent_token', '_remember_failure',
+    '_idempotent_plan', '_idempotent_record', '_idempotent_requests', '_idempotent_token',
+    '_pick', '_remember_failure',
     'authenticate_api_key', 'begin_job_run', 'check_fence', 'check_id',
     'create_api_key', 'finish_job_run', 'last_job_success', 'raise_error', 'raise_not_found',
     'purge_idempotency_keys', 'record_failed_job_run', 'remember_failure', 'revoke_api_key',
