@@ -86,6 +86,7 @@ class Run:
     generator_cores: float  # the generator's CPU time over the run's wall time
     data_bytes: int = 0  # response DATA bytes (h2load), for the no-op's own proof
     percentiles_ms: tuple[float, float, float] | None = None  # open loop: p50, p95, p99
+    max_ms: float | None = None  # open loop: the slowest call
     note: str = ""
 
     @property
@@ -154,7 +155,8 @@ def h2load(addr: str, path: str, body: bytes, *, requests: int, connections: int
                + _number(r"(\d+) timeout", out))
     return Run("h2load", seconds, succeeded, _number(r"(\d+) started", out), non_2xx, cores,
                data_bytes=_number(r"\((\d+)\) data", out),
-               percentiles_ms=percentiles(latencies) if rate is not None else None)
+               percentiles_ms=percentiles(latencies) if rate is not None else None,
+               max_ms=slowest(latencies) if rate is not None else None)
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -162,6 +164,11 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
         return (values[0],) * 3 if values else (float("nan"),) * 3
     q = statistics.quantiles(values, n=100, method="inclusive")
     return (q[49], q[94], q[98])
+
+
+def slowest(values: list[float]) -> float:
+    """The longest call's time (nan without calls)."""
+    return max(values, default=float("nan"))
 
 
 @dataclass
@@ -207,4 +214,5 @@ def grpcload(addr: str, path: str, varying: Varying, *, requests: int,
         raise RuntimeError(f"grpcload said:\n{done.stdout}\n{done.stderr}")
     calls, _ok, not_ok = (int(found.group(i)) for i in (1, 2, 3))
     return Run("grpcload", float(found.group(4)), calls, calls, not_ok, cores,
-               percentiles_ms=percentiles(latencies) if rate else None)
+               percentiles_ms=percentiles(latencies) if rate else None,
+               max_ms=slowest(latencies) if rate else None)

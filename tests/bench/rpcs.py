@@ -3,8 +3,9 @@
 For each RPC: closed-loop throughput at each --streams level (64: 16 connections x 4
 streams; 200: 50 x 4), as a ratio to the no-op measured the same way in this run (at the
 start and again at the end: the mean is the reference, the two show the machine's drift);
-then an open loop at --rate calls/s for latency percentiles (each call's time from
-h2load's log). Every call is proved by the server's own counter
+then an open loop at --rate calls/s for latency percentiles and the slowest call (each
+call's time from the generator's log). Each run's server and PostgreSQL CPU is also
+given per OK call. Every call is proved by the server's own counter
 `tally_rpcs_total{method,code}`, scraped before and after each run; writes are also
 checked against the rows they wrote. The no-op is not counted by the server (health is
 not a tally method): its answers are proved by their bytes, 7 of DATA in every OK answer
@@ -12,8 +13,12 @@ and none in an error (trailers only).
 
     python -m tests.bench rpcs [--only RecordClick,GetEvent] [--seconds 10] [--workers 2]
                                [--streams 64,200] [--rate 2000] [--users 100000]
-                               [--keys [--rounds 3]]
+                               [--rounds 3] [--keys [--rounds 3]]
                                [--scale N [--keep]]
+
+With --rounds N, every run (the no-op's and each RPC's) is made N times, round by round,
+each RPC right after the no-op (see measure_rounds); the table gives per row the median
+over the rounds, the ratio's range and the slowest call of all rounds.
 
 With --scale N, every RPC runs on two data sets, 1x and N times as much (see scale_base:
 from 1,000,000 users, 10x is 10 M segment users and history rows, 1,000 banners x 40
@@ -94,6 +99,47 @@ class Row:
     postgres_cores: float
     ratio: float | None = None
     verdicts: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # CPU seconds the server used over the run
+    postgres_cpu: float = 0.0  # CPU seconds its PostgreSQL connections used
+
+    @property
+    def server_us(self) -> float | None:
+        return per_call_us(self.server_cpu, self.ok)
+
+    @property
+    def postgres_us(self) -> float | None:
+        return per_call_us(self.postgres_cpu, self.ok)
+
+
+def per_call_us(cpu_seconds: float, calls: int) -> float | None:
+    """CPU microseconds per call: `cpu_seconds` over `calls` (None without calls)."""
+    return cpu_seconds * 1e6 / calls if calls > 0 else None
+
+
+def latency_ms(run: drivers.Run) -> tuple[float, float, float, float] | None:
+    """An open loop's p50, p95, p99 and max (None for a closed loop)."""
+    if run.percentiles_ms is None:
+        return None
+    return (*run.percentiles_ms, float("nan") if run.max_ms is None else run.max_ms)
+
+
+def combine_latencies(each: list[tuple[float, float, float, float]]
+                      ) -> tuple[float, float, float, float]:
+    """Runs' p50/p95/p99/max as one: the median of each percentile, and the slowest call of
+    them all."""
+    return (statistics.median(v[0] for v in each), statistics.median(v[1] for v in each),
+            statistics.median(v[2] for v in each), max(v[3] for v in each))
+
+
+def median_spread(values: list[float], digits: int = 2) -> str:
+    """The median of `values`, and where there are several their range: "0.85 (0.80-0.90)";
+    "" for none."""
+    if not values:
+        return ""
+    median = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return median
+    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 # An open loop's calls/s: a number, None (--rate), or a function of the closed loops' rows.
@@ -476,7 +522,8 @@ class Bench:
         ok = codes.pop("OK", 0)
         load = (f"{streams} streams" if rate is None else f"open {rate:,}/s")
         label = (spec.label or rpc) if spec else rpc
-        return Row(label, load, run, ok, codes, server_cpu / wall, pg_cpu / wall)
+        return Row(label, load, run, ok, codes, server_cpu / wall, pg_cpu / wall,
+                   server_cpu=server_cpu, postgres_cpu=pg_cpu)
 
     def closed_and_open(self, spec: Spec | None, driver: str, rate: OpenRate = None
                         ) -> list[Row]:
@@ -502,50 +549,201 @@ def line(row: Row) -> str:
     """One run, as it is measured (the table at the end adds ratios and verdicts)."""
     run = row.run
     not_ok = ", ".join(f"{k} {v}" for k, v in row.not_ok.items()) or "0"
-    latency = (f"  p50 {run.percentiles_ms[0]:.2f} p95 {run.percentiles_ms[1]:.2f}"
-               f" p99 {run.percentiles_ms[2]:.2f} ms" if run.percentiles_ms else "")
+    lat = latency_ms(run)
+    latency = (f"  p50 {lat[0]:.2f} p95 {lat[1]:.2f} p99 {lat[2]:.2f} max {lat[3]:.2f} ms"
+               if lat else "")
     note = f"  ({run.note})" if run.note else ""
     return (f"{row.rpc:<34} {row.load:<14} {run.rate:>8,.0f}/s  OK {row.ok:,}, not OK "
             f"{not_ok}; answered {run.answered:,} of {run.started:,} started;"
             f" {run.driver} {run.generator_cores:.2f} cores, server"
-            f" {row.server_cores:.2f}, PostgreSQL {row.postgres_cores:.2f}{latency}{note}")
+            f" {row.server_cores:.2f} ({us(row.server_us)} us/call), PostgreSQL"
+            f" {row.postgres_cores:.2f} ({us(row.postgres_us)} us/call){latency}{note}")
 
 
-def judge(row: Row, spec: Spec, noop_rate: float, rate: int) -> None:
-    if row.not_ok or row.ok < row.run.answered:
+def us(value: float | None) -> str:
+    """CPU microseconds per call, as the table gives them ("-" without OK calls)."""
+    return "-" if value is None else f"{value:,.0f}"
+
+
+@dataclass
+class Summary:
+    """A row of the table: the runs of one RPC (spec None: the no-op) at one load with one
+    driver, one run per round."""
+
+    spec: Spec | None
+    runs: list[Row]
+    verdicts: list[str] = field(default_factory=list)
+
+    @property
+    def rpc(self) -> str:
+        return self.runs[0].rpc
+
+    @property
+    def load(self) -> str:
+        return self.runs[0].load
+
+    @property
+    def driver(self) -> str:
+        return self.runs[0].run.driver
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(r.run.rate for r in self.runs)
+
+    @property
+    def ratios(self) -> list[float]:
+        return [r.ratio for r in self.runs if r.ratio is not None]
+
+    @property
+    def ok(self) -> int:
+        return sum(r.ok for r in self.runs)
+
+    @property
+    def answered(self) -> int:
+        return sum(r.run.answered for r in self.runs)
+
+    @property
+    def not_ok(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for r in self.runs:
+            for code, n in r.not_ok.items():
+                total[code] = total.get(code, 0) + n
+        return total
+
+    @property
+    def generator_cores(self) -> float:
+        return max(r.run.generator_cores for r in self.runs)
+
+    @property
+    def server_us(self) -> float | None:
+        return _median([r.server_us for r in self.runs])
+
+    @property
+    def postgres_us(self) -> float | None:
+        return _median([r.postgres_us for r in self.runs])
+
+    @property
+    def latency(self) -> tuple[float, float, float, float] | None:
+        each = [lat for r in self.runs if (lat := latency_ms(r.run)) is not None]
+        return combine_latencies(each) if each else None
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def summarize(timeline: list[tuple[Row, Spec | None]]) -> list[Summary]:
+    """The table's rows: the runs of the same RPC (by label), load and driver together, in
+    the order each first ran; each run's own verdicts (a write's exactness, a no-op's
+    calls) kept, once."""
+    by: dict[tuple[str, str, str], Summary] = {}
+    for row, spec in timeline:
+        summary = by.setdefault((row.rpc, row.load, row.run.driver), Summary(spec, []))
+        summary.runs.append(row)
+        summary.verdicts.extend(v for v in row.verdicts if v not in summary.verdicts)
+    return list(by.values())
+
+
+def reference_ratios(timeline: list[tuple[Row, Spec | None]]) -> None:
+    """Sets each closed-loop run of an RPC's ratio: its calls/s over the mean of the no-op
+    runs with the same driver and load nearest before and after it in time (with one
+    round, the no-op's at the start and at the end of the benchmark)."""
+    def noop_rate(row: Row, indices: range) -> float | None:
+        for i in indices:
+            other, spec = timeline[i]
+            if (spec is None and other.load == row.load
+                    and other.run.driver == row.run.driver):
+                return other.run.rate
+        return None
+
+    for i, (row, spec) in enumerate(timeline):
+        if spec is None or row.run.percentiles_ms is not None:
+            continue
+        near = [rate for rate in (noop_rate(row, range(i - 1, -1, -1)),
+                                  noop_rate(row, range(i + 1, len(timeline))))
+                if rate is not None]
+        reference = statistics.mean(near) if near else 0.0
+        row.ratio = row.run.rate / reference if reference else 0.0
+
+
+def judge(row: Summary, rate: int) -> None:
+    """The targets, met or missed by an RPC's row: by its median over the rounds (by its
+    only run with one round)."""
+    spec = row.spec
+    assert spec is not None
+    if row.not_ok or row.ok < row.answered:
         row.verdicts.append("calls not all OK: missed")
-    if row.run.percentiles_ms is None:
-        row.ratio = row.run.rate / noop_rate if noop_rate else 0.0
+    latency = row.latency
+    if latency is None:
+        ratio = statistics.median(row.ratios) if row.ratios else 0.0
         floor = READ_RATIO if spec.kind == "read" else WRITE_RATIO
         row.verdicts.append(f"{spec.kind} >= {floor}x: "
-                            + ("met" if row.ratio >= floor else "missed"))
+                            + ("met" if ratio >= floor else "missed"))
         if spec.rpc == "ClickService.RecordClick" and row.load.startswith("200 "):
             row.verdicts.append(f">= {RECORD_CLICK_RATE:,.0f}/s: "
-                                + ("met" if row.run.rate >= RECORD_CLICK_RATE else "missed"))
+                                + ("met" if row.rate >= RECORD_CLICK_RATE else "missed"))
     else:
-        p99 = row.run.percentiles_ms[2]
-        reached = row.run.rate >= 0.95 * rate
+        p99 = latency[2]
+        reached = row.rate >= 0.95 * rate
         row.verdicts.append(f"p99 < {P99_MS:.0f} ms: "
                             + ("met" if p99 < P99_MS and reached else "missed")
-                            + ("" if reached else f" (only {row.run.rate:,.0f}/s answered)"))
-    if row.run.generator_cores >= 0.9:  # each generator runs on one thread
-        row.verdicts.append(f"{row.run.driver} used a whole core: it may have been the limit")
+                            + ("" if reached else f" (only {row.rate:,.0f}/s answered)"))
+    if row.generator_cores >= 0.9:  # each generator runs on one thread
+        row.verdicts.append(f"{row.driver} used a whole core: it may have been the limit")
 
 
-def table(rows: list[Row], rate: int) -> str:
-    head = ("| RPC | load | driver | calls/s | x no-op | OK | not OK | generator CPU"
-            f" | p50 / p95 / p99 ms (open {rate:,}/s) | targets |")
-    out = [head, "|" + "---|" * 10]
+def table(rows: list[Summary], rate: int, rounds: int = 1) -> str:
+    """The Markdown table; with rounds > 1 each row gives the median over its runs, the
+    ratio's range, and the slowest call of all its open-loop runs."""
+    if rounds == 1:
+        head = ("| RPC | load | driver | calls/s | x no-op | OK | not OK | generator CPU"
+                " | server us/call | PostgreSQL us/call"
+                f" | p50 / p95 / p99 / max ms (open {rate:,}/s) | targets |")
+    else:
+        head = (f"| RPC | load | driver | calls/s (median of {rounds}) | x no-op (median,"
+                " min-max) | OK (all rounds) | not OK (all rounds) | generator CPU (max)"
+                " | server us/call (median)"
+                " | PostgreSQL us/call (median) | p50 / p95 / p99 / max ms (open"
+                f" {rate:,}/s; medians, max of all) | targets |")
+    out = [head, "|" + "---|" * 12]
     for row in rows:
-        run = row.run
         not_ok = ", ".join(f"{k} {v:,}" for k, v in row.not_ok.items()) or "0"
-        latency = ("/".join(f"{v:.1f}" for v in run.percentiles_ms)
-                   if run.percentiles_ms else "")
-        ratio = f"{row.ratio:.2f}" if row.ratio is not None else ""
-        out.append(f"| {row.rpc} | {row.load} | {run.driver} | {run.rate:,.0f} | {ratio}"
-                   f" | {row.ok:,} | {not_ok} | {run.generator_cores:.2f} cores"
-                   f" | {latency} | {'; '.join(row.verdicts)} |")
+        lat = row.latency
+        latency = "/".join(f"{v:.1f}" for v in lat) if lat else ""
+        out.append(f"| {row.rpc} | {row.load} | {row.driver} | {row.rate:,.0f}"
+                   f" | {median_spread(row.ratios)} | {row.ok:,} | {not_ok}"
+                   f" | {row.generator_cores:.2f} cores | {us(row.server_us)}"
+                   f" | {us(row.postgres_us)} | {latency} | {'; '.join(row.verdicts)} |")
     return "\n".join(out)
+
+
+@dataclass
+class Before:
+    """What a write's runs are checked against: its rows and the server's counters before
+    the first of them."""
+
+    state: tuple[int, ...]
+    counts: dict[tuple[str, str], int]
+
+
+def before_runs(bench: Bench, spec: Spec) -> Before:
+    with psycopg.connect(bench.url, autocommit=True) as conn:
+        state = spec.state(conn) if spec.state else ()
+    return Before(state, rpc_counts(bench.server.metrics_addr))
+
+
+def check_rows(bench: Bench, spec: Spec, before: Before, first: Row) -> None:
+    """For a write, its rows against the calls the server answered OK since `before`
+    (warm-ups included); the verdict goes to `first`, its first row."""
+    time.sleep(0.3)
+    ok_total = counted(before.counts, rpc_counts(bench.server.metrics_addr),
+                       spec.rpc).get("OK", 0)
+    if spec.state and spec.exact:
+        with psycopg.connect(bench.url, autocommit=True) as conn:
+            exact, said = spec.exact(before.state, spec.state(conn), ok_total)
+        print(f"  exactness: {said}: {'EXACT' if exact else 'WRONG'}", flush=True)
+        first.verdicts.append(f"rows {'exact' if exact else 'WRONG'}")
 
 
 def measure_spec(bench: Bench, spec: Spec, tag: str = "", rate: OpenRate = None
@@ -554,35 +752,62 @@ def measure_spec(bench: Bench, spec: Spec, tag: str = "", rate: OpenRate = None
     then, for a write, its rows against the calls the server answered OK (warm-up
     included)."""
     print(f"\n{tag}{spec.label or spec.rpc} ({spec.driver}):", flush=True)
-    with psycopg.connect(bench.url, autocommit=True) as conn:
-        state = spec.state(conn) if spec.state else ()
-    before = rpc_counts(bench.server.metrics_addr)
+    before = before_runs(bench, spec)
     bench.warm_up(spec, spec.driver)
     rows = bench.closed_and_open(spec, spec.driver, rate)
-    time.sleep(0.3)
-    ok_total = counted(before, rpc_counts(bench.server.metrics_addr), spec.rpc).get("OK", 0)
-    if spec.state and spec.exact:
-        with psycopg.connect(bench.url, autocommit=True) as conn:
-            exact, said = spec.exact(state, spec.state(conn), ok_total)
-        print(f"  exactness: {said}: {'EXACT' if exact else 'WRONG'}", flush=True)
-        rows[0].verdicts.append(f"rows {'exact' if exact else 'WRONG'}")
+    check_rows(bench, spec, before, rows[0])
     return rows
 
 
-def measure_noop(bench: Bench, needed: list[str], when: str,
-                 noop: dict[tuple[str, str], list[float]]) -> list[Row]:
-    """The no-op with each driver in `needed`; its rates go to `noop`."""
+def measure_noop(bench: Bench, needed: list[str], when: str, label: str = "") -> list[Row]:
+    """The no-op with each driver in `needed`, its rows named `label` (default: the no-op
+    and `when`)."""
     rows = []
     for driver in needed:
         print(f"\nno-op ({driver}, {when}):", flush=True)
         bench.warm_up(None, driver)
         for row in bench.closed_and_open(None, driver):
-            noop.setdefault((driver, row.load), []).append(row.run.rate)
-            row.rpc = f"{NOOP} ({when})"
+            row.rpc = label or f"{NOOP} ({when})"
             row.verdicts.extend([] if row.ok == row.run.answered and not row.not_ok
                                 else ["calls not all OK"])
             rows.append(row)
     return rows
+
+
+def measure_rounds(bench: Bench, specs: list[Spec], rounds: int
+                   ) -> list[tuple[Row, Spec | None]]:
+    """Every run of `rounds` rounds, in time order (spec None: the no-op).
+
+    Round by round (round 1 of every RPC, then round 2, ...), each RPC right after the
+    no-op driven by the same generator, and the no-op once more per generator at the
+    end. An RPC's ratio is taken against the no-op runs just before and after it (see
+    reference_ratios; the no-op between two RPCs serves both): seconds apart rather than
+    the whole benchmark's minutes, so a change in the machine's speed between an RPC and
+    its reference is as small as it can be. And taking the rounds in turn, not one RPC's
+    rounds back to back, lets a slow spell of a shared machine fall on one round of a few
+    RPCs instead of on every round of one, where the median over the rounds sets it
+    aside. Each round of an RPC has its warm-up; a write's rows are checked once, over
+    all its rounds (its state before the first, after the last)."""
+    timeline: list[tuple[Row, Spec | None]] = []
+    before: dict[int, Before] = {}
+    first: dict[int, Row] = {}
+    for k in range(1, rounds + 1):
+        for i, spec in enumerate(specs):
+            name = spec.label or spec.rpc
+            timeline.extend((row, None) for row in measure_noop(
+                bench, [spec.driver], f"round {k} of {rounds}, before {name}", label=NOOP))
+            print(f"\n[round {k} of {rounds}] {name} ({spec.driver}):", flush=True)
+            if k == 1:
+                before[i] = before_runs(bench, spec)
+            bench.warm_up(spec, spec.driver)
+            rows = bench.closed_and_open(spec, spec.driver)
+            first.setdefault(i, rows[0])
+            timeline.extend((row, spec) for row in rows)
+            if k == rounds:
+                check_rows(bench, spec, before[i], first[i])
+    needed = sorted({s.driver for s in specs})
+    timeline.extend((row, None) for row in measure_noop(bench, needed, "end", label=NOOP))
+    return timeline
 
 
 def select(specs: list[Spec], only: str) -> list[Spec]:
@@ -628,10 +853,16 @@ def run(argv: list[str]) -> None:
                         help="RecordClick and CreateOrder through grpcload, each without"
                              " and with a distinct idempotency key on every call")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="with --keys: measure each pair this many times, in turn")
+                        help="measure the no-op and every RPC this many times, round by"
+                             " round, and give medians; with --keys: each pair this many"
+                             " times, in turn")
     args, ignored = parser.parse_known_args(argv)
     if ignored:
         print(f"(rpcs: ignoring options of other benchmarks: {' '.join(ignored)})")
+    if args.rounds < 1:
+        raise SystemExit("rpcs: --rounds must be at least 1")
+    if args.scale is not None and args.rounds > 1:
+        raise SystemExit("rpcs: --rounds is not taken with --scale")
     args.streams = [int(s) for s in args.streams.split(",") if s]
     drivers.ensure_h2load()
     if args.scale is not None:
@@ -644,36 +875,46 @@ def run(argv: list[str]) -> None:
     specs = select(setup(url, volume, timings), args.only)
     if args.keys:
         specs = keyed_pairs(specs, args.rounds)
+    rounds = 1 if args.keys else args.rounds  # --keys makes its rounds of its own
     print(f"setup: {setup_line(args)}; data ({volume.describe()}) loaded in"
-          f" {sum(timings.values()):.0f} s")
+          f" {sum(timings.values()):.0f} s"
+          + (f"; {rounds} rounds, each RPC right after the no-op" if rounds > 1 else ""))
     for spec in specs:
         print(f"  {spec.label or spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
 
     server = ServerProcess(url, workers=args.workers, JOBS="false").start()
-    rows: list[Row] = []
-    judged: list[tuple[Row, Spec]] = []
-    noop: dict[tuple[str, str], list[float]] = {}
+    timeline: list[tuple[Row, Spec | None]] = []
     try:
         bench = Bench(server, url, args)
-        needed = sorted({s.driver for s in specs})
-        rows.extend(measure_noop(bench, needed, "start", noop))
-        for spec in specs:
-            spec_rows = measure_spec(bench, spec)
-            rows.extend(spec_rows)
-            judged.extend((row, spec) for row in spec_rows)
-        rows.extend(measure_noop(bench, needed, "end", noop))
+        if rounds == 1:
+            needed = sorted({s.driver for s in specs})
+            timeline.extend((row, None) for row in measure_noop(bench, needed, "start"))
+            for spec in specs:
+                timeline.extend((row, spec) for row in measure_spec(bench, spec))
+            timeline.extend((row, None) for row in measure_noop(bench, needed, "end"))
+        else:
+            timeline = measure_rounds(bench, specs, rounds)
     finally:
         server.stop()
-    for row, spec in judged:  # against the mean of the no-op's start and end
-        judge(row, spec, statistics.mean(noop.get((spec.driver, row.load), [0.0])), args.rate)
+    reference_ratios(timeline)
+    rows = summarize(timeline)
+    for row in rows:
+        if row.spec is not None:
+            judge(row, args.rate)
 
+    noop: dict[tuple[str, str], list[float]] = {}
+    for run_row, run_spec in timeline:
+        if run_spec is None and run_row.run.percentiles_ms is None:
+            noop.setdefault((run_row.run.driver, run_row.load), []).append(run_row.run.rate)
     for (driver, load), rates in sorted(noop.items()):
         print(f"no-op {driver} {load}: " + ", ".join(f"{r:,.0f}/s" for r in rates)
-              + " (start, end); the mean is the reference")
+              + (" (start, end); the mean is the reference" if rounds == 1 else
+                 " (in time order); each run of an RPC is against the mean of the no-op"
+                 " runs just before and after it"))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}\n")
-    print(table(rows, args.rate))
+    print(table(rows, args.rate, rounds))
     if args.keys:
-        print("\n" + keyed_ratios(rows))
+        print("\n" + keyed_ratios([run_row for run_row, _ in timeline]))
 
 
 # --scale: the target is hot-path latency at N x the data within this factor
@@ -709,17 +950,19 @@ def scale_verdicts(one: Row, many: Row) -> list[str]:
 def scale_table(pairs: list[tuple[Row, Row]], factor: int) -> str:
     """1x and N x side by side, with the ratios N x / 1x."""
     n = f"{factor}x"
-    out = [f"| RPC | load | 1x calls/s | {n} calls/s | {n} / 1x | 1x p50/p95/p99 ms"
-           f" | {n} p50/p95/p99 ms | {n} / 1x (p50/p95/p99) | OK 1x, {n} | targets |",
+    out = [f"| RPC | load | 1x calls/s | {n} calls/s | {n} / 1x | 1x p50/p95/p99/max ms"
+           f" | {n} p50/p95/p99/max ms | {n} / 1x (p50/p95/p99/max) | OK 1x, {n}"
+           " | targets |",
            "|" + "---|" * 10]
     for one, many in pairs:
         rate_ratio = f"{many.run.rate / one.run.rate:.2f}" if one.run.rate else ""
         lat1 = lat_n = lat_ratio = ""
-        if one.run.percentiles_ms and many.run.percentiles_ms:
-            lat1 = "/".join(f"{v:.1f}" for v in one.run.percentiles_ms)
-            lat_n = "/".join(f"{v:.1f}" for v in many.run.percentiles_ms)
-            lat_ratio = "/".join(f"{m / o:.2f}" if o else "-" for m, o in zip(
-                many.run.percentiles_ms, one.run.percentiles_ms, strict=True))
+        one_lat, many_lat = latency_ms(one.run), latency_ms(many.run)
+        if one_lat and many_lat:
+            lat1 = "/".join(f"{v:.1f}" for v in one_lat)
+            lat_n = "/".join(f"{v:.1f}" for v in many_lat)
+            lat_ratio = "/".join(f"{m / o:.2f}" if o else "-"
+                                 for m, o in zip(many_lat, one_lat, strict=True))
         not_ok = "".join(f" (not OK {', '.join(f'{k} {v:,}' for k, v in r.not_ok.items())})"
                          for r in (one, many) if r.not_ok)
         verdicts = ([f"1x {v}" for v in one.verdicts]
@@ -768,7 +1011,6 @@ def run_scaled(args: argparse.Namespace) -> None:
         print(f"  {spec.rpc} ({spec.kind}, {spec.driver}): {spec.what}")
 
     servers = [ServerProcess(url, workers=args.workers, JOBS="false") for url in urls]
-    noop: dict[tuple[str, str], list[float]] = {}
     noop_rows: list[Row] = []
     pairs: list[tuple[Row, Row]] = []
     try:
@@ -779,7 +1021,7 @@ def run_scaled(args: argparse.Namespace) -> None:
         needed = sorted({s.driver for s in specs[0]})
         for label, bench in zip(labels, benches, strict=True):
             flush_cache()
-            noop_rows.extend(measure_noop(bench, needed, f"{label} server", noop))
+            noop_rows.extend(measure_noop(bench, needed, f"{label} server"))
         for i, pair in enumerate(zip(specs[0], specs[1], strict=True)):
             # 1x first, then N x, and the next RPC the other way round, so that neither
             # size always runs right after the other's load. The open loop's rate:
@@ -805,6 +1047,6 @@ def run_scaled(args: argparse.Namespace) -> None:
         if not args.keep:
             drop_database(urls[1])
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}\n")
-    print(table(noop_rows, args.rate))
+    print(table(summarize([(row, None) for row in noop_rows]), args.rate))
     print()
     print(scale_table(pairs, factor))

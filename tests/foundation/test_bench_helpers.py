@@ -9,7 +9,20 @@ import pytest
 
 from tests.bench import drivers
 from tests.bench.k6 import outcome, parse_stages, stages_seconds
-from tests.bench.rpcs import Row, Volume, open_rate, scale_base, scale_verdicts
+from tests.bench.rpcs import (
+    Row,
+    Spec,
+    Volume,
+    combine_latencies,
+    median_spread,
+    open_rate,
+    per_call_us,
+    reference_ratios,
+    scale_base,
+    scale_verdicts,
+    summarize,
+    table,
+)
 from tests.bench.segments import export_target
 
 
@@ -56,6 +69,82 @@ def test_scale_verdicts() -> None:
         "p50/p95/p99 <= 1.5x of 1x: missed"]
     assert scale_verdicts(_row(1000), _row(1000, ok=90, not_ok={"ABORTED": 10}))[0] == (
         "calls not all OK: missed")
+
+
+def test_median_spread() -> None:
+    assert median_spread([]) == ""
+    assert median_spread([0.8512]) == "0.85"  # one round: the figure alone, as before
+    assert median_spread([0.9, 0.8, 0.85]) == "0.85 (0.80-0.90)"
+    assert median_spread([0.8, 0.9]) == "0.85 (0.80-0.90)"  # an even count: the mean of two
+    assert median_spread([1234.4, 1300.0], digits=0) == "1267 (1234-1300)"
+
+
+def test_latencies_over_rounds_are_medians_and_the_slowest_call() -> None:
+    assert combine_latencies([(1.0, 2.0, 3.0, 9.0)]) == (1.0, 2.0, 3.0, 9.0)
+    assert combine_latencies([(1.0, 5.0, 3.0, 900.0), (2.0, 2.0, 4.0, 10.0),
+                              (3.0, 3.0, 30.0, 20.0)]) == (2.0, 3.0, 4.0, 900.0)
+
+
+def test_cpu_per_call() -> None:
+    assert per_call_us(0.5, 2000) == 250.0
+    assert per_call_us(0.0, 2000) == 0.0
+    assert per_call_us(0.5, 0) is None  # no OK call: nothing to divide by
+    row = _row(1000, ok=4000)
+    row.server_cpu, row.postgres_cpu = 1.2, 0.4
+    assert (row.server_us, row.postgres_us) == (300.0, 100.0)
+
+
+def _run_row(rpc: str, rate: float, load: str = "64 streams") -> Row:
+    row = _row(rate)
+    row.rpc, row.load = rpc, load
+    return row
+
+
+SPEC = Spec("X.Y", "/x.Y/Y", "read")
+
+
+def test_ratios_are_against_the_nearest_noop_runs() -> None:
+    # One round: the no-op at the start and at the end; both RPC runs against their mean.
+    one = [(_run_row("noop", 1000), None), (_run_row("X.Y", 600), SPEC),
+           (_run_row("X.Y", 300), SPEC), (_run_row("noop", 500), None)]
+    reference_ratios(one)
+    assert [r.ratio for r, _ in one] == [None, 0.8, 0.4, None]
+    # Rounds: each run against the no-op just before and just after it, of its own load
+    # and driver; the open loop gets none.
+    noop_open = _row(2000, (1, 2, 3))
+    noop_open.rpc, noop_open.load = "noop", "open 2,000/s"
+    open_run = _row(2000, (1, 2, 3))
+    rounds = [(_run_row("noop", 1000), None), (noop_open, None),
+              (_run_row("X.Y", 500), SPEC), (open_run, SPEC),
+              (_run_row("noop", 600), None), (_run_row("noop", 2000, "200 streams"), None),
+              (_run_row("X.Y", 300), SPEC), (_run_row("noop", 400), None)]
+    reference_ratios(rounds)
+    assert [r.ratio for r, s in rounds if s] == [0.625, None, 0.6]
+
+
+def test_rounds_make_one_row_per_rpc_and_load() -> None:
+    timeline = [(_run_row("X.Y", 600), SPEC), (_run_row("X.Y", 900), SPEC),
+                (_run_row("X.Y", 700), SPEC), (_run_row("X.Y", 800, "200 streams"), SPEC)]
+    for (row, _), ratio in zip(timeline, (0.6, 0.9, 0.7, 0.8), strict=True):
+        row.ratio = ratio
+    timeline[0][0].verdicts.append("rows exact")
+    first, second = summarize(timeline)
+    assert (first.load, len(first.runs), second.load, len(second.runs)) == (
+        "64 streams", 3, "200 streams", 1)
+    assert (first.rate, first.ok, first.verdicts) == (700, 300, ["rows exact"])
+    lines = table([first, second], 2000, rounds=3).splitlines()
+    assert "calls/s (median of 3)" in lines[0] and "| OK (all rounds) |" in lines[0]
+    assert "| X.Y | 64 streams | h2load | 700 | 0.70 (0.60-0.90) | 300 |" in lines[2]
+    assert "| 800 | 0.80 | 100 |" in lines[3]
+
+
+def test_one_round_table_has_max_and_cpu_per_call() -> None:
+    noop = _row(2000, (1.0, 2.0, 3.0))
+    noop.run.max_ms, noop.server_cpu, noop.postgres_cpu = 812.34, 0.015, 0.0
+    lines = table(summarize([(noop, None)]), 2000).splitlines()
+    assert lines[0].endswith("| server us/call | PostgreSQL us/call"
+                             " | p50 / p95 / p99 / max ms (open 2,000/s) | targets |")
+    assert lines[2].endswith("| 0.10 cores | 150 | 0 | 1.0/2.0/3.0/812.3 |  |")
 
 
 def test_export_target() -> None:
