@@ -939,8 +939,12 @@ ALTER FUNCTION segments._derived_memberships() OWNER TO tally_owner;
 --
 
 CREATE FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) RETURNS bigint
-    LANGUAGE sql
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
+declare
+    v_count bigint;
+begin
     with doomed as (
         select m.user_id, m.segment_id
           from segments.memberships m
@@ -950,7 +954,8 @@ CREATE FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with 
     ended as (
         delete from segments.memberships m
          using doomed d
-         where m.user_id = d.user_id and m.segment_id = d.segment_id
+         where m.user_id = any (p_user_ids)  -- by the index, whatever the statistics say
+           and m.user_id = d.user_id and m.segment_id = d.segment_id
         returning m.user_id, m.segment_id, m.expires_at
     ),
     gone as (
@@ -971,7 +976,9 @@ CREATE FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with 
          order by g.expires_at, g.user_id, g.segment_id
         returning 1
     )
-    select count(*) from logged
+    select count(*) into v_count from logged;
+    return v_count;
+end
 $$;
 
 ALTER FUNCTION segments._end_expired(p_user_ids bigint[], p_now timestamp with time zone) OWNER TO tally_owner;
@@ -1361,6 +1368,7 @@ ALTER FUNCTION segments.export_history(p_year integer, p_month integer, p_user_i
 CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[] DEFAULT '{}'::text[], p_remove_slugs text[] DEFAULT '{}'::text[], p_add_expires_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_add_ttls interval[] DEFAULT NULL::interval[], p_idempotency_key text DEFAULT NULL::text, p_idempotency_scope text DEFAULT ''::text) RETURNS TABLE(operation text, slug text, expires_at timestamp with time zone, changed boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'segments', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 #variable_conflict use_column
 declare
@@ -1569,6 +1577,82 @@ end
 $_$;
 
 ALTER FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
+
+--
+-- Name: update_user_segments_batch(bigint[], integer[], text[], boolean[], timestamp with time zone[], interval[], text[], text[]); Type: FUNCTION; Schema: segments; Owner: tally_owner
+--
+
+CREATE FUNCTION segments.update_user_segments_batch(p_user_ids bigint[], p_slug_items integer[], p_slugs text[], p_is_adds boolean[], p_expires_ats timestamp with time zone[] DEFAULT NULL::timestamp with time zone[], p_ttls interval[] DEFAULT NULL::interval[], p_idempotency_keys text[] DEFAULT NULL::text[], p_idempotency_scopes text[] DEFAULT NULL::text[]) RETURNS TABLE(ord integer, operation text, slug text, expires_at timestamp with time zone, changed boolean, error_sqlstate text, error_reason text, error_message text, error_field text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'segments', 'pg_temp'
+    AS $$
+declare
+    r record;
+    v_state text;
+    v_message text;
+    v_detail text;
+    v_field text;
+    v_hint text;
+begin
+    if cardinality(p_slug_items) is distinct from cardinality(p_slugs)
+       or cardinality(p_is_adds) is distinct from cardinality(p_slugs)
+       or (p_expires_ats is not null and cardinality(p_expires_ats) <> cardinality(p_slugs))
+       or (p_ttls is not null and cardinality(p_ttls) <> cardinality(p_slugs))
+       or (p_idempotency_keys is not null
+           and cardinality(p_idempotency_keys) <> cardinality(p_user_ids))
+       or (p_idempotency_scopes is not null
+           and cardinality(p_idempotency_scopes) <> cardinality(p_user_ids)) then
+        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
+            'slug_items, slugs, is_adds, expires_ats and ttls must have one entry per slug,'
+            ' idempotency_keys and idempotency_scopes one per user_id');
+    end if;
+    for r in
+        with entry as (
+            select e.item, e.slug, e.is_add, e.expires_at, e.ttl, e.n
+              from unnest(p_slug_items, p_slugs, p_is_adds,
+                          coalesce(p_expires_ats, array_fill(null::timestamptz, array[cardinality(p_slugs)])),
+                          coalesce(p_ttls, array_fill(null::interval, array[cardinality(p_slugs)])))
+                   with ordinality as e (item, slug, is_add, expires_at, ttl, n)
+        ),
+        per_item as (
+            select e.item,
+                   array_agg(e.slug order by e.n) filter (where e.is_add) as adds,
+                   array_agg(e.expires_at order by e.n) filter (where e.is_add) as expires_ats,
+                   array_agg(e.ttl order by e.n) filter (where e.is_add) as ttls,
+                   array_agg(e.slug order by e.n) filter (where not e.is_add) as removes
+              from entry e
+             group by e.item
+        )
+        select i.n::integer as n, i.user_id, i.key, i.scope,
+               coalesce(p.adds, '{}') as adds, coalesce(p.removes, '{}') as removes,
+               coalesce(p.expires_ats, '{}') as expires_ats, coalesce(p.ttls, '{}') as ttls
+          from unnest(p_user_ids,
+                      coalesce(p_idempotency_keys, array_fill(null::text, array[cardinality(p_user_ids)])),
+                      coalesce(p_idempotency_scopes, array_fill(''::text, array[cardinality(p_user_ids)])))
+               with ordinality as i (user_id, key, scope, n)
+          left join per_item p on p.item = i.n
+         order by i.user_id, i.n
+    loop
+        begin
+            return query
+                select r.n, u.operation, u.slug, u.expires_at, u.changed,
+                       null::text, null::text, null::text, null::text
+                  from segments.update_user_segments(r.user_id, r.adds, r.removes, r.expires_ats,
+                                                     r.ttls, r.key, coalesce(r.scope, '')) u;
+        exception when sqlstate 'TL000' then
+            get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
+                                    v_detail = pg_exception_detail, v_field = column_name,
+                                    v_hint = pg_exception_hint;
+            perform tally._remember_failure(v_state, v_detail, v_message, nullif(v_field, ''),
+                                            nullif(v_hint, ''));
+            return query select r.n, null::text, null::text, null::timestamptz, null::boolean,
+                                v_state, v_detail, v_message, nullif(v_field, '');
+        end;
+    end loop;
+end
+$$;
+
+ALTER FUNCTION segments.update_user_segments_batch(p_user_ids bigint[], p_slug_items integer[], p_slugs text[], p_is_adds boolean[], p_expires_ats timestamp with time zone[], p_ttls interval[], p_idempotency_keys text[], p_idempotency_scopes text[]) OWNER TO tally_owner;
 
 --
 -- Name: user_segments(bigint); Type: FUNCTION; Schema: segments; Owner: tally_owner
@@ -4968,6 +5052,13 @@ GRANT ALL ON FUNCTION segments.export_history(p_year integer, p_month integer, p
 
 REVOKE ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text[], p_remove_slugs text[], p_add_expires_at timestamp with time zone[], p_add_ttls interval[], p_idempotency_key text, p_idempotency_scope text) TO tally_app;
+
+--
+-- Name: FUNCTION update_user_segments_batch(p_user_ids bigint[], p_slug_items integer[], p_slugs text[], p_is_adds boolean[], p_expires_ats timestamp with time zone[], p_ttls interval[], p_idempotency_keys text[], p_idempotency_scopes text[]); Type: ACL; Schema: segments; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION segments.update_user_segments_batch(p_user_ids bigint[], p_slug_items integer[], p_slugs text[], p_is_adds boolean[], p_expires_ats timestamp with time zone[], p_ttls interval[], p_idempotency_keys text[], p_idempotency_scopes text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION segments.update_user_segments_batch(p_user_ids bigint[], p_slug_items integer[], p_slugs text[], p_is_adds boolean[], p_expires_ats timestamp with time zone[], p_ttls interval[], p_idempotency_keys text[], p_idempotency_scopes text[]) TO tally_app;
 
 --
 -- Name: FUNCTION user_segments(p_user_id bigint); Type: ACL; Schema: segments; Owner: tally_owner

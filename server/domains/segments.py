@@ -40,6 +40,12 @@ EXPORT_SQL = "select * from segments.export_history($1::integer, $2::integer, $3
 EXPORT_TIMEOUT_SECONDS = 3600.0
 
 
+# An UpdateUserSegments call: user id, add slugs, remove slugs, each add's expires_at
+# (as text) and ttl, idempotency key and scope.
+_Update = tuple[int, list[str], list[str], list[str | None], list[timedelta | None], str | None,
+                str]
+
+
 def _percent_text(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
@@ -51,6 +57,10 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
         # share: one round trip and one pooled connection for the wave instead of each).
         self.reads: Batcher[int, pb.GetUserSegmentsResponse] = app.batcher(
             "segments.user_segments", self._read_batch)
+        # Concurrent UpdateUserSegments calls share one statement and one commit
+        # (segments.update_user_segments_batch: each call still atomic on its own).
+        self.updates: Batcher[_Update, pb.UpdateUserSegmentsResponse] = app.batcher(
+            "segments.update_user_segments", self._update_batch)
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Any
                          ) -> pb.CreateUserResponse:
@@ -90,9 +100,7 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
     async def UpdateUserSegments(self, request: pb.UpdateUserSegmentsRequest, context: Any
                                  ) -> pb.UpdateUserSegmentsResponse:
         adds = request.add
-        rows = await self.pool.fetch(
-            "select * from segments.update_user_segments("
-            "$1, $2, $3, $4::text[]::timestamptz[], $5, $6, $7)",
+        return await self.updates.submit((
             request.user_id,
             [convert.text("add", a.slug, "SLUG_INVALID") for a in adds],
             [convert.text("remove", s, "SLUG_INVALID") for s in request.remove],
@@ -100,16 +108,49 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
              if a.HasField("expires_at") else None for i, a in enumerate(adds)],
             [convert.to_timedelta(f"add[{i}].ttl", a.ttl, "TTL_INVALID")
              if a.HasField("ttl") else None for i, a in enumerate(adds)],
-            *key_and_scope(context),
-        )
-        reply = pb.UpdateUserSegmentsResponse()
+            *key_and_scope(context)))
+
+    async def _update_batch(self, items: list[_Update]
+                            ) -> list[pb.UpdateUserSegmentsResponse | errors.RpcError]:
+        # Each call's slugs, flattened: adds (with their expiry) then removes, tagged with
+        # the call's number.
+        slug_items: list[int] = []
+        slugs: list[str] = []
+        is_adds: list[bool] = []
+        expires: list[str | None] = []
+        ttls: list[timedelta | None] = []
+        for n, (_, add, remove, add_expires, add_ttls, _, _) in enumerate(items, 1):
+            slug_items.extend([n] * (len(add) + len(remove)))
+            slugs.extend(add)
+            slugs.extend(remove)
+            is_adds.extend([True] * len(add))
+            is_adds.extend([False] * len(remove))
+            expires.extend(add_expires)
+            expires.extend([None] * len(remove))
+            ttls.extend(add_ttls)
+            ttls.extend([None] * len(remove))
+        keyed = any(item[5] is not None for item in items)
+        rows = await self.pool.fetch(
+            "select * from segments.update_user_segments_batch("
+            "$1, $2, $3, $4, $5::text[]::timestamptz[], $6, $7, $8)",
+            [item[0] for item in items], slug_items, slugs, is_adds, expires, ttls,
+            [item[5] for item in items] if keyed else None,
+            [item[6] for item in items] if keyed else None)
+        results: list[pb.UpdateUserSegmentsResponse | errors.RpcError] = [
+            pb.UpdateUserSegmentsResponse() for _ in items]
         for r in rows:
+            i = r["ord"] - 1
+            if r["error_sqlstate"] is not None:
+                results[i] = errors.from_outcome(r)
+                continue
+            reply = results[i]
+            assert isinstance(reply, pb.UpdateUserSegmentsResponse)  # errors come alone
             if r["operation"] == "add":
                 reply.added.append(pb.AddedSegment(slug=r["slug"], added=r["changed"],
                                                    expires_at=convert.timestamp(r["expires_at"])))
             else:
                 reply.removed.append(pb.RemovedSegment(slug=r["slug"], removed=r["changed"]))
-        return reply
+        return results
 
     async def GetUserSegments(self, request: pb.GetUserSegmentsRequest, context: Any
                               ) -> pb.GetUserSegmentsResponse:

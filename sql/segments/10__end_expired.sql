@@ -4,10 +4,18 @@
 -- does not come back. Rows another transaction is ending are skipped (it ends them).
 -- Returns how many it ended. Used by expire_memberships (the job) and by
 -- update_user_segments (the user it changes), which both hold the users' row locks.
+-- PL/pgSQL with a generic plan, not SQL: a SQL function with DML is planned anew on every
+-- call, and so is a PL/pgSQL statement while its custom plans look cheaper; planning this
+-- one cost 0.4 ms, twenty times what running it costs for one user. Its rows are found
+-- through memberships' primary key (user_id first) whatever the array's length.
 create function segments._end_expired(p_user_ids bigint[], p_now timestamptz)
 returns bigint
-language sql
+language plpgsql
+set plan_cache_mode = force_generic_plan
 as $fn$
+declare
+    v_count bigint;
+begin
     with doomed as (
         select m.user_id, m.segment_id
           from segments.memberships m
@@ -17,7 +25,8 @@ as $fn$
     ended as (
         delete from segments.memberships m
          using doomed d
-         where m.user_id = d.user_id and m.segment_id = d.segment_id
+         where m.user_id = any (p_user_ids)  -- by the index, whatever the statistics say
+           and m.user_id = d.user_id and m.segment_id = d.segment_id
         returning m.user_id, m.segment_id, m.expires_at
     ),
     gone as (
@@ -38,5 +47,7 @@ as $fn$
          order by g.expires_at, g.user_id, g.segment_id
         returning 1
     )
-    select count(*) from logged
+    select count(*) into v_count from logged;
+    return v_count;
+end
 $fn$;

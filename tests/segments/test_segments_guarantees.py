@@ -142,6 +142,39 @@ async def test_concurrent_updates_equal_a_serial_order(stub, admin_db):
                 "a reply that changed nothing fits no state of the serial order"
 
 
+async def test_concurrent_updates_of_many_users_share_batches_without_deadlock(stub, admin_db):
+    """400 concurrent UpdateUserSegments over 20 users in random order: the server groups
+    them into batches (segments.update_user_segments_batch), which take the users' locks in
+    id order, so none deadlocks; every call is answered OK, and each user's history
+    replays to its final memberships, with one history row per change answered."""
+    users = [new_user_id() for _ in range(20)]
+    for user_id in users:
+        await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
+    pool = [new_slug("mu") for _ in range(4)]
+    for slug in pool:
+        await stub.CreateSegment(pb.CreateSegmentRequest(slug=slug))
+    rng = random.Random(7)
+    requests = []
+    for _ in range(400):
+        add, remove = rng.sample(pool, 2)
+        requests.append(pb.UpdateUserSegmentsRequest(
+            user_id=rng.choice(users), add=[pb.SegmentToAdd(slug=add)], remove=[remove]))
+    replies = await asyncio.gather(*(stub.UpdateUserSegments(r) for r in requests))
+    changed = sum(a.added for r in replies for a in r.added) \
+        + sum(d.removed for r in replies for d in r.removed)
+    history = admin_db.execute(
+        "select user_id, slug, operation::text from segments.history"
+        " where user_id = any(%s) order by at, id", (users,)).fetchall()
+    assert len(history) == changed
+    state: dict[int, set[str]] = {u: set() for u in users}
+    for user_id, slug, op in history:
+        assert (slug not in state[user_id]) if op == "add" else (slug in state[user_id])
+        (state[user_id].add if op == "add" else state[user_id].discard)(slug)
+    for user_id in users:
+        got = await stub.GetUserSegments(pb.GetUserSegmentsRequest(user_id=user_id))
+        assert {m.slug for m in got.segments} == state[user_id], user_id
+
+
 async def test_ttl_membership_is_returned_before_expiry_and_never_after(stub, admin_db):
     user_id = new_user_id()
     await stub.CreateUser(pb.CreateUserRequest(user_id=user_id))
