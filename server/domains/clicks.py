@@ -49,8 +49,10 @@ _INGEST_SQL = (
     " from 'on' as replayed from call"
 )
 # One row of arrays decodes much faster than 1,440 records.
+# date_part, not extract: extract(epoch ...) is numeric, and its conversion of 1,440 minutes
+# cost PostgreSQL about 0.2 ms per 24 h call.
 _STATS_SQL = (
-    "select coalesce(array_agg(extract(epoch from minute)::bigint order by minute), '{}'),"
+    "select coalesce(array_agg(date_part('epoch', minute)::bigint order by minute), '{}'),"
     " coalesce(array_agg(clicks order by minute), '{}'), coalesce(sum(clicks), 0)::bigint"
     " from clicks.stats($1, $2::text::timestamptz, $3::text::timestamptz)"
 )

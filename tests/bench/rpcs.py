@@ -320,6 +320,15 @@ def setup(url: str, volume: Volume, timings: dict[str, float] | None = None) -> 
                  ts_from=_ts(stats_from),
                  ts_to=_ts(stats_from + timedelta(hours=24))).SerializeToString(),
              what=f"24 h = 1,440 points of a banner with {volume.days} days of data"),
+        # The same banner over 1 hour: what a call costs apart from its 1,440 points.
+        Spec("ClickService.GetStats", "/tally.clicks.v1.ClickService/GetStats", "read",
+             clicks_pb2.GetStatsRequest(
+                 banner_id=read_banners[min(3, len(read_banners) - 1)],
+                 ts_from=_ts(stats_from),
+                 ts_to=_ts(stats_from + timedelta(hours=1))).SerializeToString(),
+             what="1 h = 60 points of the same banner (the per-call cost without the"
+                  " 24 h answer's size)",
+             label="ClickService.GetStats (1 h)"),
         Spec("BookingService.ReserveSeat", "/tally.booking.v1.BookingService/ReserveSeat",
              "write", varying=drivers.Varying([
                  booking_pb2.ReserveSeatRequest(event_id=first_event + i).SerializeToString()
