@@ -303,6 +303,26 @@ def setup(url: str, volume: Volume, timings: dict[str, float] | None = None) -> 
                 f"orders {placed:,}, stock taken {sold:,}, statistics +{counted:,}"
                 f" = {ok:,} OK calls")
 
+    # CreateOrder spread over products (another user, products 100-999, none of them the
+    # hot one), so its rows are apart from the hot row's.
+    spread_user, spread_products = 8, list(range(100, min(volume.products, 999) + 1))
+
+    def spread_orders(c: psycopg.Connection) -> tuple[int, ...]:
+        row = c.execute(
+            "select (select count(*) from shop.orders where user_id = %s),"
+            "       (select coalesce(sum(stock_quantity), 0) from shop.products"
+            "         where id = any(%s)),"
+            "       (select count(*) from shop.order_items i join shop.orders o"
+            "           on o.id = i.order_id where o.user_id = %s)",
+            (spread_user, spread_products, spread_user)).fetchone()
+        return tuple(int(v) for v in (row or (0, 0, 0)))
+
+    def spread_exact(before: tuple[int, ...], after: tuple[int, ...], ok: int
+                     ) -> tuple[bool, str]:
+        placed, sold, lines = after[0] - before[0], before[1] - after[1], after[2] - before[2]
+        return (placed == sold == lines == ok,
+                f"orders {placed:,}, stock taken {sold:,}, lines {lines:,} = {ok:,} OK calls")
+
     stats_from = now - timedelta(days=2)
     return [
         Spec("ClickService.RecordClick", "/tally.clicks.v1.ClickService/RecordClick", "write",
@@ -362,6 +382,18 @@ def setup(url: str, volume: Volume, timings: dict[str, float] | None = None) -> 
                                                          quantity=1)]).SerializeToString(),
              what="one user, one line of one product (its stock row is hot)",
              state=orders, exact=orders_exact),
+        # Call i orders product 100 + i % 900: each request is whole in its prefix, and
+        # the varying field (15) is one CreateOrderRequest does not have, so the server
+        # ignores it.
+        Spec("OrderService.CreateOrder", "/tally.shop.v1.OrderService/CreateOrder", "write",
+             varying=drivers.Varying([shop_pb2.CreateOrderRequest(
+                 user_id=spread_user, delivery_address_id=spread_user,
+                 items=[shop_pb2.CreateOrderRequest.Item(product_id=p, quantity=1)]
+                 ).SerializeToString() for p in spread_products], field=15, counter=True),
+             what=f"one user, one line of the next of {len(spread_products)} products"
+                  " (no hot row)",
+             state=spread_orders, exact=spread_exact,
+             label=f"OrderService.CreateOrder ({len(spread_products)} products)"),
     ]
 
 
