@@ -12,17 +12,12 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_constraint text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_user(p_username, p_email, p_description) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_user', jsonb_build_array(p_username, p_email, p_description)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_user(p_username, p_email, p_description) f))))
             as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
     end if;

@@ -14,16 +14,12 @@ set search_path = shop, pg_temp
 as $fn$
 declare
     v_constraint text;
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_user' || jsonb_build_array(p_user_id, p_username, p_email, p_description)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_user(p_user_id, p_username, p_email, p_description) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_user', jsonb_build_array(p_user_id, p_username, p_email, p_description)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_user(p_user_id, p_username, p_email, p_description) f))))
+            as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_user_id, 'user_id');

@@ -37,7 +37,7 @@ begin
         -- The key's claim on the proxy too (see tally._claim_keys): a key reused with
         -- another batch is refused here; a failed call takes the claim back.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
+            'clicks.ingest_clicks', jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats));
     end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',
