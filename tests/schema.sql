@@ -1738,6 +1738,40 @@ $_$;
 ALTER FUNCTION shop._check_user(p_username text, p_email text, p_description text) OWNER TO tally_owner;
 
 --
+-- Name: _delete_unless_ordered(text, bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_idempotency_key is not null then
+        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.delete_' || p_kind, jsonb_build_array(p_id)),
+                         tally._idempotent_record((select 'true'::jsonb from shop._delete_unless_ordered(p_kind, p_id, null, null) f)));
+        return;
+    end if;
+    perform tally.check_id(p_id, p_kind || '_id');
+    if p_kind = 'product' then
+        delete from shop.products p where p.id = p_id;
+    else
+        delete from shop.users u where u.id = p_id;
+    end if;
+    if not found then
+        perform tally.raise_not_found(p_kind, p_id);
+    end if;
+exception when foreign_key_violation then
+    perform tally.raise_error('TLFP1', upper(p_kind) || '_HAS_ORDERS',
+        case p_kind
+            when 'product' then format('product %s is in orders and cannot be deleted', p_id)
+            else format('user %s has orders and cannot be deleted', p_id)
+        end,
+        p_kind || '_id');
+end
+$$;
+
+ALTER FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
+
+--
 -- Name: _item_json(bigint, bigint, numeric); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -2273,19 +2307,7 @@ CREATE FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text 
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_idempotency_key is not null then
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.delete_product', jsonb_build_array(p_product_id)),
-                         tally._idempotent_record((select 'true'::jsonb from shop.delete_product(p_product_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_product_id, 'product_id');
-    delete from shop.products p where p.id = p_product_id;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'PRODUCT_HAS_ORDERS',
-        format('product %s is in orders and cannot be deleted', p_product_id), 'product_id');
+    perform shop._delete_unless_ordered('product', p_product_id, p_idempotency_key, p_idempotency_scope);
 end
 $$;
 
@@ -2300,19 +2322,7 @@ CREATE FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text DEFAUL
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 begin
-    if p_idempotency_key is not null then
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.delete_user', jsonb_build_array(p_user_id)),
-                         tally._idempotent_record((select 'true'::jsonb from shop.delete_user(p_user_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_user_id, 'user_id');
-    delete from shop.users u where u.id = p_user_id;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'USER_HAS_ORDERS',
-        format('user %s has orders and cannot be deleted', p_user_id), 'user_id');
+    perform shop._delete_unless_ordered('user', p_user_id, p_idempotency_key, p_idempotency_scope);
 end
 $$;
 
@@ -4902,6 +4912,12 @@ REVOKE ALL ON FUNCTION shop._check_product(p_name text, p_description text, p_pr
 --
 
 REVOKE ALL ON FUNCTION shop._check_user(p_username text, p_email text, p_description text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric); Type: ACL; Schema: shop; Owner: tally_owner
