@@ -1943,6 +1943,84 @@ $$;
 ALTER FUNCTION shop._raise_user_taken(p_constraint text) OWNER TO tally_owner;
 
 --
+-- Name: _save_product(bigint, text, text, numeric, integer, bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform shop._check_product(p_name, p_description, p_price, p_stock_quantity, p_category_id,
+                                p_product_id is null);
+    if p_product_id is null then
+        return query
+            insert into shop.products as p (name, description, price, stock_quantity, category_id)
+            values (p_name, nullif(p_description, ''), p_price, p_stock_quantity, p_category_id)
+            returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                      p.created_at, p.updated_at;
+        return;
+    end if;
+    return query
+        update shop.products p
+           set name = coalesce(p_name, p.name),
+               description = case when p_description is null then p.description
+                                  else nullif(p_description, '') end,
+               price = coalesce(p_price, p.price),
+               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
+               category_id = coalesce(p_category_id, p.category_id),
+               updated_at = now()
+         where p.id = p_product_id
+        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                  p.created_at, p.updated_at;
+    if not found then
+        perform tally.raise_not_found('product', p_product_id);
+    end if;
+end
+$$;
+
+ALTER FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) OWNER TO tally_owner;
+
+--
+-- Name: _save_user(bigint, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_constraint text;
+begin
+    if p_user_id is null then
+        perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')),
+                                 p_description);
+        return query
+            insert into shop.users as u (username, email, description)
+            values (p_username, lower(p_email), p_description)
+            returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
+        return;
+    end if;
+    perform shop._check_user(p_username, lower(p_email), p_description);
+    return query
+        update shop.users u
+           set username = coalesce(p_username, u.username),
+               email = coalesce(lower(p_email), u.email),
+               description = case when p_description is null then u.description
+                                  else nullif(p_description, '') end,
+               updated_at = now()
+         where u.id = p_user_id
+        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
+    if not found then
+        perform tally.raise_not_found('user', p_user_id);
+    end if;
+exception when unique_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    perform shop._raise_user_taken(v_constraint);
+end
+$$;
+
+ALTER FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
+
+--
 -- Name: _take_stock(bigint[], bigint[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -2255,13 +2333,8 @@ begin
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                true);
-    return query
-        insert into shop.products as p (name, description, price, stock_quantity, category_id)
-        values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
+    return query select * from shop._save_product(null, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $$;
 
@@ -2275,8 +2348,6 @@ CREATE FUNCTION shop.create_user(p_username text, p_email text, p_description te
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_constraint text;
 begin
     if p_idempotency_key is not null then
         return query select * from jsonb_to_recordset(coalesce(
@@ -2285,14 +2356,7 @@ begin
             as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
-    perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')), p_description);
-    return query
-        insert into shop.users as u (username, email, description)
-        values (p_username, lower(p_email), p_description)
-        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
-exception when unique_violation then
-    get stacked diagnostics v_constraint = constraint_name;
-    perform shop._raise_user_taken(v_constraint);
+    return query select * from shop._save_user(null, p_username, p_email, p_description);
 end
 $$;
 
@@ -2787,23 +2851,8 @@ begin
         return;
     end if;
     perform tally.check_id(p_product_id, 'product_id');
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                false);
-    return query
-        update shop.products p
-           set name = coalesce(p_name, p.name),
-               description = case when p_description is null then p.description
-                                  else nullif(p_description, '') end,
-               price = coalesce(v_price, p.price),
-               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
-               category_id = coalesce(p_category_id, p.category_id),
-               updated_at = now()
-         where p.id = p_product_id
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
+    return query select * from shop._save_product(p_product_id, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $$;
 
@@ -2817,8 +2866,6 @@ CREATE FUNCTION shop.update_user(p_user_id bigint, p_username text DEFAULT NULL:
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_constraint text;
 begin
     if p_idempotency_key is not null then
         return query select * from jsonb_to_recordset(coalesce(
@@ -2828,22 +2875,7 @@ begin
         return;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform shop._check_user(p_username, lower(p_email), p_description);
-    return query
-        update shop.users u
-           set username = coalesce(p_username, u.username),
-               email = coalesce(lower(p_email), u.email),
-               description = case when p_description is null then u.description
-                                  else nullif(p_description, '') end,
-               updated_at = now()
-         where u.id = p_user_id
-        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
-exception when unique_violation then
-    get stacked diagnostics v_constraint = constraint_name;
-    perform shop._raise_user_taken(v_constraint);
+    return query select * from shop._save_user(p_user_id, p_username, p_email, p_description);
 end
 $$;
 
@@ -4954,6 +4986,18 @@ REVOKE ALL ON FUNCTION shop._place_orders(p_user_ids bigint[], p_delivery_addres
 --
 
 REVOKE ALL ON FUNCTION shop._raise_user_taken(p_constraint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _save_user(p_user_id bigint, p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]); Type: ACL; Schema: shop; Owner: tally_owner

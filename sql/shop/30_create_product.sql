@@ -1,7 +1,8 @@
 -- create_product(name, description?, price, stock_quantity, category_id): a new product.
 -- price is the exact decimal as text ("12.50"), never a float.
 -- TLIA1 NAME_INVALID, DESCRIPTION_INVALID, PRICE_INVALID, STOCK_QUANTITY_INVALID,
--- CATEGORY_ID_INVALID; TLNF1 CATEGORY_NOT_FOUND.
+-- CATEGORY_ID_INVALID; TLNF1 CATEGORY_NOT_FOUND. The rules it shares with update_product
+-- are shop._save_product's.
 create function shop.create_product(p_name text, p_description text, p_price text,
                                     p_stock_quantity integer, p_category_id bigint,
                                     p_idempotency_key text default null,
@@ -22,13 +23,8 @@ begin
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                true);
-    return query
-        insert into shop.products as p (name, description, price, stock_quantity, category_id)
-        values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
+    return query select * from shop._save_product(null, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $fn$;
 
