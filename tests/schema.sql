@@ -124,17 +124,11 @@ CREATE FUNCTION booking.cancel_booking(p_booking_id bigint, p_idempotency_key te
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_event_id bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(booking.cancel_booking(p_booking_id))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.cancel_booking', jsonb_build_array(p_booking_id)),
+                         tally._idempotent_record(to_jsonb(booking.cancel_booking(p_booking_id)))) #>> '{}')::bigint;
     end if;
     perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;
@@ -155,17 +149,11 @@ CREATE FUNCTION booking.create_event(p_name text, p_total_seats integer, p_idemp
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'booking', 'pg_temp'
     AS $$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.create_event(p_name, p_total_seats) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.create_event', jsonb_build_array(p_name, p_total_seats)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.create_event(p_name, p_total_seats) f))))
             as x (id bigint, name text, total_seats integer, available_seats integer);
         return;
     end if;
@@ -260,17 +248,12 @@ CREATE FUNCTION booking.reserve_seat(p_event_id bigint, p_user_id text, p_idempo
     SET search_path TO 'booking', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.reserve_seat(p_event_id, p_user_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.reserve_seat', jsonb_build_array(p_event_id, p_user_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.reserve_seat(p_event_id, p_user_id) f))))
             as x (id bigint, event_id bigint, user_id text, created_at timestamptz);
         return;
     end if;
@@ -486,17 +469,11 @@ CREATE FUNCTION clicks.create_banner(p_name text, p_idempotency_key text DEFAULT
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.create_banner' || jsonb_build_array(p_name)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.create_banner', jsonb_build_array(p_name)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f))))
             as x (id bigint, name text, created_at timestamptz);
         return;
     end if;
@@ -541,17 +518,11 @@ CREATE FUNCTION clicks.ingest_clicks(p_banner_ids bigint[], p_counts integer[], 
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     bad record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.ingest_clicks', jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)),
+                         tally._idempotent_record(to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats)))) #>> '{}')::bigint;
     end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',
@@ -692,17 +663,11 @@ CREATE FUNCTION clicks.record_click(p_banner_id bigint, p_idempotency_key text D
     SET search_path TO 'clicks', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.record_click' || jsonb_build_array(p_banner_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(clicks.record_click(p_banner_id))));
-        return (v_outcome #>> '{}')::timestamptz;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.record_click', jsonb_build_array(p_banner_id)),
+                         tally._idempotent_record(to_jsonb(clicks.record_click(p_banner_id)))) #>> '{}')::timestamptz;
     end if;
     select * into r from clicks.record_clicks(array[p_banner_id], array[1], array[now()]);
     if r.error_sqlstate is not null then
@@ -1012,19 +977,14 @@ CREATE FUNCTION segments.create_segment(p_slug text, p_auto_percent numeric DEFA
     AS $$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.create_segment', jsonb_build_array(p_slug, p_auto_percent)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f))))
             as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
         return;
     end if;
@@ -1078,17 +1038,12 @@ CREATE FUNCTION segments.create_user(p_user_id bigint, p_idempotency_key text DE
     AS $$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_created_at timestamptz;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.create_user' || jsonb_build_array(p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.create_user', jsonb_build_array(p_user_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f))))
             as x (user_id bigint, created_at timestamptz, created boolean);
         return;
     end if;
@@ -1138,8 +1093,6 @@ CREATE FUNCTION segments.delete_segment(p_slug text, p_idempotency_key text DEFA
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
@@ -1147,12 +1100,8 @@ declare
     v_explicit bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.delete_segment' || jsonb_build_array(p_slug)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_segment(p_slug))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.delete_segment', jsonb_build_array(p_slug)),
+                         tally._idempotent_record(to_jsonb(segments.delete_segment(p_slug)))) #>> '{}')::bigint;
     end if;
     perform segments._check_slug(p_slug);
     -- The row lock conflicts with the FOR SHARE that update_user_segments, create_user
@@ -1211,18 +1160,12 @@ CREATE FUNCTION segments.delete_user(p_user_id bigint, p_idempotency_key text DE
     SET search_path TO 'segments', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_now timestamptz;
     v_count integer;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.delete_user' || jsonb_build_array(p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_user(p_user_id))));
-        return (v_outcome #>> '{}')::integer;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.delete_user', jsonb_build_array(p_user_id)),
+                         tally._idempotent_record(to_jsonb(segments.delete_user(p_user_id)))) #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
     perform segments._lock_user(p_user_id);
@@ -1372,8 +1315,6 @@ CREATE FUNCTION segments.update_user_segments(p_user_id bigint, p_add_slugs text
     AS $_$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_add text[] := coalesce(p_add_slugs, '{}');
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
@@ -1384,12 +1325,9 @@ declare
     v_found bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.update_user_segments', jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f))))
             as x (operation text, slug text, expires_at timestamptz, changed boolean);
         return;
     end if;
@@ -1884,6 +1822,40 @@ $_$;
 ALTER FUNCTION shop._check_user(p_username text, p_email text, p_description text) OWNER TO tally_owner;
 
 --
+-- Name: _delete_unless_ordered(text, bigint, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_idempotency_key is not null then
+        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.delete_' || p_kind, jsonb_build_array(p_id)),
+                         tally._idempotent_record((select 'true'::jsonb from shop._delete_unless_ordered(p_kind, p_id, null, null) f)));
+        return;
+    end if;
+    perform tally.check_id(p_id, p_kind || '_id');
+    if p_kind = 'product' then
+        delete from shop.products p where p.id = p_id;
+    else
+        delete from shop.users u where u.id = p_id;
+    end if;
+    if not found then
+        perform tally.raise_not_found(p_kind, p_id);
+    end if;
+exception when foreign_key_violation then
+    perform tally.raise_error('TLFP1', upper(p_kind) || '_HAS_ORDERS',
+        case p_kind
+            when 'product' then format('product %s is in orders and cannot be deleted', p_id)
+            else format('user %s has orders and cannot be deleted', p_id)
+        end,
+        p_kind || '_id');
+end
+$$;
+
+ALTER FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) OWNER TO tally_owner;
+
+--
 -- Name: _item_json(bigint, bigint, numeric); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -2055,6 +2027,84 @@ $$;
 ALTER FUNCTION shop._raise_user_taken(p_constraint text) OWNER TO tally_owner;
 
 --
+-- Name: _save_product(bigint, text, text, numeric, integer, bigint); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) RETURNS TABLE(id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform shop._check_product(p_name, p_description, p_price, p_stock_quantity, p_category_id,
+                                p_product_id is null);
+    if p_product_id is null then
+        return query
+            insert into shop.products as p (name, description, price, stock_quantity, category_id)
+            values (p_name, nullif(p_description, ''), p_price, p_stock_quantity, p_category_id)
+            returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                      p.created_at, p.updated_at;
+        return;
+    end if;
+    return query
+        update shop.products p
+           set name = coalesce(p_name, p.name),
+               description = case when p_description is null then p.description
+                                  else nullif(p_description, '') end,
+               price = coalesce(p_price, p.price),
+               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
+               category_id = coalesce(p_category_id, p.category_id),
+               updated_at = now()
+         where p.id = p_product_id
+        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
+                  p.created_at, p.updated_at;
+    if not found then
+        perform tally.raise_not_found('product', p_product_id);
+    end if;
+end
+$$;
+
+ALTER FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) OWNER TO tally_owner;
+
+--
+-- Name: _save_user(bigint, text, text, text); Type: FUNCTION; Schema: shop; Owner: tally_owner
+--
+
+CREATE FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) RETURNS TABLE(id bigint, username text, email text, description text, created_at timestamp with time zone, updated_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_constraint text;
+begin
+    if p_user_id is null then
+        perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')),
+                                 p_description);
+        return query
+            insert into shop.users as u (username, email, description)
+            values (p_username, lower(p_email), p_description)
+            returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
+        return;
+    end if;
+    perform shop._check_user(p_username, lower(p_email), p_description);
+    return query
+        update shop.users u
+           set username = coalesce(p_username, u.username),
+               email = coalesce(lower(p_email), u.email),
+               description = case when p_description is null then u.description
+                                  else nullif(p_description, '') end,
+               updated_at = now()
+         where u.id = p_user_id
+        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
+    if not found then
+        perform tally.raise_not_found('user', p_user_id);
+    end if;
+exception when unique_violation then
+    get stacked diagnostics v_constraint = constraint_name;
+    perform shop._raise_user_taken(v_constraint);
+end
+$$;
+
+ALTER FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) OWNER TO tally_owner;
+
+--
 -- Name: _take_stock(bigint[], bigint[]); Type: FUNCTION; Schema: shop; Owner: tally_owner
 --
 
@@ -2124,17 +2174,12 @@ CREATE FUNCTION shop.add_address(p_user_id bigint, p_street text, p_city text, p
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.add_address' || jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.add_address', jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f))))
+            as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
@@ -2180,17 +2225,12 @@ CREATE FUNCTION shop.create_category(p_name text, p_idempotency_key text DEFAULT
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_category' || jsonb_build_array(p_name)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, name text);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_category', jsonb_build_array(p_name)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f))))
+            as x (id bigint, name text);
         return;
     end if;
     if p_name is null or char_length(p_name) not between 1 and 100 then
@@ -2215,8 +2255,6 @@ CREATE FUNCTION shop.create_order(p_user_id bigint, p_delivery_address_id bigint
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -2226,12 +2264,9 @@ declare
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_order', jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f))))
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
     end if;
@@ -2373,27 +2408,17 @@ CREATE FUNCTION shop.create_product(p_name text, p_description text, p_price tex
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_price numeric := shop._parse_price(p_price);
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_product' || jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_product', jsonb_build_array(p_name, p_description, p_price, p_stock_quantity, p_category_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_product(p_name, p_description, p_price, p_stock_quantity, p_category_id) f))))
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                true);
-    return query
-        insert into shop.products as p (name, description, price, stock_quantity, category_id)
-        values (p_name, nullif(p_description, ''), v_price, p_stock_quantity, p_category_id)
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
+    return query select * from shop._save_product(null, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $$;
 
@@ -2407,29 +2432,15 @@ CREATE FUNCTION shop.create_user(p_username text, p_email text, p_description te
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_outcome jsonb;
-    v_request text;
-    v_constraint text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_user' || jsonb_build_array(p_username, p_email, p_description)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_user(p_username, p_email, p_description) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_user', jsonb_build_array(p_username, p_email, p_description)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_user(p_username, p_email, p_description) f))))
             as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
-    perform shop._check_user(coalesce(p_username, ''), lower(coalesce(p_email, '')), p_description);
-    return query
-        insert into shop.users as u (username, email, description)
-        values (p_username, lower(p_email), p_description)
-        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
-exception when unique_violation then
-    get stacked diagnostics v_constraint = constraint_name;
-    perform shop._raise_user_taken(v_constraint);
+    return query select * from shop._save_user(null, p_username, p_email, p_description);
 end
 $$;
 
@@ -2443,25 +2454,8 @@ CREATE FUNCTION shop.delete_product(p_product_id bigint, p_idempotency_key text 
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_request text;
 begin
-    if p_idempotency_key is not null then
-        -- Keyed: done once; a repeat answers as the first call did, without doing it.
-        v_request := 'shop.delete_product' || jsonb_build_array(p_product_id)::text;
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select 'true'::jsonb from shop.delete_product(p_product_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_product_id, 'product_id');
-    delete from shop.products p where p.id = p_product_id;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'PRODUCT_HAS_ORDERS',
-        format('product %s is in orders and cannot be deleted', p_product_id), 'product_id');
+    perform shop._delete_unless_ordered('product', p_product_id, p_idempotency_key, p_idempotency_scope);
 end
 $$;
 
@@ -2475,25 +2469,8 @@ CREATE FUNCTION shop.delete_user(p_user_id bigint, p_idempotency_key text DEFAUL
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_request text;
 begin
-    if p_idempotency_key is not null then
-        -- Keyed: done once; a repeat answers as the first call did, without doing it.
-        v_request := 'shop.delete_user' || jsonb_build_array(p_user_id)::text;
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select 'true'::jsonb from shop.delete_user(p_user_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_user_id, 'user_id');
-    delete from shop.users u where u.id = p_user_id;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'USER_HAS_ORDERS',
-        format('user %s has orders and cannot be deleted', p_user_id), 'user_id');
+    perform shop._delete_unless_ordered('user', p_user_id, p_idempotency_key, p_idempotency_scope);
 end
 $$;
 
@@ -2897,17 +2874,12 @@ CREATE FUNCTION shop.update_order_status(p_order_id bigint, p_status shop.order_
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_from shop.order_status;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_order_status(p_order_id, p_status) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_order_status', jsonb_build_array(p_order_id, p_status)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_order_status(p_order_id, p_status) f))))
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
     end if;
@@ -2953,38 +2925,18 @@ CREATE FUNCTION shop.update_product(p_product_id bigint, p_name text DEFAULT NUL
     SET search_path TO 'shop', 'pg_temp'
     AS $$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_price numeric := shop._parse_price(p_price);
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_product', jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f))))
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_product_id, 'product_id');
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                false);
-    return query
-        update shop.products p
-           set name = coalesce(p_name, p.name),
-               description = case when p_description is null then p.description
-                                  else nullif(p_description, '') end,
-               price = coalesce(v_price, p.price),
-               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
-               category_id = coalesce(p_category_id, p.category_id),
-               updated_at = now()
-         where p.id = p_product_id
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
+    return query select * from shop._save_product(p_product_id, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $$;
 
@@ -2998,37 +2950,16 @@ CREATE FUNCTION shop.update_user(p_user_id bigint, p_username text DEFAULT NULL:
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'shop', 'pg_temp'
     AS $$
-declare
-    v_constraint text;
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_user' || jsonb_build_array(p_user_id, p_username, p_email, p_description)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_user(p_user_id, p_username, p_email, p_description) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_user', jsonb_build_array(p_user_id, p_username, p_email, p_description)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_user(p_user_id, p_username, p_email, p_description) f))))
+            as x (id bigint, username text, email text, description text, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
-    perform shop._check_user(p_username, lower(p_email), p_description);
-    return query
-        update shop.users u
-           set username = coalesce(p_username, u.username),
-               email = coalesce(lower(p_email), u.email),
-               description = case when p_description is null then u.description
-                                  else nullif(p_description, '') end,
-               updated_at = now()
-         where u.id = p_user_id
-        returning u.id, u.username, u.email, u.description, u.created_at, u.updated_at;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
-exception when unique_violation then
-    get stacked diagnostics v_constraint = constraint_name;
-    perform shop._raise_user_taken(v_constraint);
+    return query select * from shop._save_user(p_user_id, p_username, p_email, p_description);
 end
 $$;
 
@@ -3052,15 +2983,16 @@ $$;
 ALTER FUNCTION tally._check_page_size(p_page_size integer) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_claim(text, text, text); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_claim(text, text, text, jsonb); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) RETURNS jsonb
+CREATE FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_name text, p_args jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     SET enable_seqscan TO 'off'
     AS $$
 declare
+    v_hash bytea := sha256(convert_to(p_name || p_args::text, 'UTF8'));
     r record;
 begin
     if not tally._idempotent_key_valid(p_scope, p_key) then
@@ -3075,9 +3007,9 @@ begin
     if not found then
         perform set_config('tally.idempotency_pending', jsonb_build_object(
             'scope', coalesce(p_scope, ''), 'key', p_key,
-            'request', encode(sha256(convert_to(p_request, 'UTF8')), 'hex'))::text, true);
+            'request', encode(v_hash, 'hex'))::text, true);
         return null;
-    elsif r.request_hash <> sha256(convert_to(p_request, 'UTF8')) then
+    elsif r.request_hash <> v_hash then
         perform tally.raise_error('TLFP1', 'IDEMPOTENCY_KEY_REUSED',
             'this idempotency key was used with a different request', 'idempotency_key');
     elsif jsonb_typeof(r.outcome) = 'object' and r.outcome->>'error_sqlstate' is not null then
@@ -3089,7 +3021,7 @@ begin
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_name text, p_args jsonb) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_finish(tally.idempotent_plan, jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -3239,22 +3171,28 @@ $$;
 ALTER FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]) OWNER TO tally_owner;
 
 --
--- Name: _idempotent_record(text, text, text, jsonb); Type: FUNCTION; Schema: tally; Owner: tally_owner
+-- Name: _idempotent_record(jsonb); Type: FUNCTION; Schema: tally; Owner: tally_owner
 --
 
-CREATE FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) RETURNS jsonb
+CREATE FUNCTION tally._idempotent_record(p_outcome jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'tally', 'pg_temp'
     AS $$
+declare
+    v_pending jsonb := nullif(current_setting('tally.idempotency_pending', true), '')::jsonb;
 begin
+    if v_pending is null then
+        raise exception 'tally._idempotent_record: no idempotency key claimed in this transaction';
+    end if;
     insert into tally.idempotency_keys (scope, key, request_hash, outcome)
-    values (coalesce(p_scope, ''), p_key, sha256(convert_to(p_request, 'UTF8')), p_outcome);
+    values (v_pending->>'scope', v_pending->>'key', decode(v_pending->>'request', 'hex'),
+            p_outcome);
     perform set_config('tally.idempotency_pending', '', true);
     return p_outcome;
 end
 $$;
 
-ALTER FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) OWNER TO tally_owner;
+ALTER FUNCTION tally._idempotent_record(p_outcome jsonb) OWNER TO tally_owner;
 
 --
 -- Name: _idempotent_requests(text, jsonb[]); Type: FUNCTION; Schema: tally; Owner: tally_owner
@@ -5099,6 +5037,12 @@ REVOKE ALL ON FUNCTION shop._check_product(p_name text, p_description text, p_pr
 REVOKE ALL ON FUNCTION shop._check_user(p_username text, p_email text, p_description text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION _delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._delete_unless_ordered(p_kind text, p_id bigint, p_idempotency_key text, p_idempotency_scope text) FROM PUBLIC;
+
+--
 -- Name: FUNCTION _item_json(p_product_id bigint, p_quantity bigint, p_price_at_order numeric); Type: ACL; Schema: shop; Owner: tally_owner
 --
 
@@ -5133,6 +5077,18 @@ REVOKE ALL ON FUNCTION shop._place_orders(p_user_ids bigint[], p_delivery_addres
 --
 
 REVOKE ALL ON FUNCTION shop._raise_user_taken(p_constraint text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._save_product(p_product_id bigint, p_name text, p_description text, p_price numeric, p_stock_quantity integer, p_category_id bigint) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _save_user(p_user_id bigint, p_username text, p_email text, p_description text); Type: ACL; Schema: shop; Owner: tally_owner
+--
+
+REVOKE ALL ON FUNCTION shop._save_user(p_user_id bigint, p_username text, p_email text, p_description text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _take_stock(p_product_ids bigint[], p_quantities bigint[], OUT product_ids bigint[], OUT prices numeric[], OUT category_ids bigint[]); Type: ACL; Schema: shop; Owner: tally_owner
@@ -5328,10 +5284,10 @@ GRANT ALL ON FUNCTION shop.update_user(p_user_id bigint, p_username text, p_emai
 REVOKE ALL ON FUNCTION tally._check_page_size(p_page_size integer) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_claim(p_scope text, p_key text, p_request text); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_claim(p_scope text, p_key text, p_name text, p_args jsonb); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_request text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_claim(p_scope text, p_key text, p_name text, p_args jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_finish(p_plan tally.idempotent_plan, p_done jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner
@@ -5364,10 +5320,10 @@ REVOKE ALL ON FUNCTION tally._idempotent_lock(p_scope text, p_key text) FROM PUB
 REVOKE ALL ON FUNCTION tally._idempotent_plan(p_scopes text[], p_keys text[], p_requests text[]) FROM PUBLIC;
 
 --
--- Name: FUNCTION _idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb); Type: ACL; Schema: tally; Owner: tally_owner
+-- Name: FUNCTION _idempotent_record(p_outcome jsonb); Type: ACL; Schema: tally; Owner: tally_owner
 --
 
-REVOKE ALL ON FUNCTION tally._idempotent_record(p_scope text, p_key text, p_request text, p_outcome jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tally._idempotent_record(p_outcome jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION _idempotent_requests(p_name text, VARIADIC p_columns jsonb[]); Type: ACL; Schema: tally; Owner: tally_owner

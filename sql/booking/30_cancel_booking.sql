@@ -10,17 +10,11 @@ security definer
 set search_path = booking, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_event_id bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(booking.cancel_booking(p_booking_id))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.cancel_booking', jsonb_build_array(p_booking_id)),
+                         tally._idempotent_record(to_jsonb(booking.cancel_booking(p_booking_id)))) #>> '{}')::bigint;
     end if;
     perform tally.check_id(p_booking_id, 'booking_id');
     delete from booking.bookings b where b.id = p_booking_id returning b.event_id into v_event_id;

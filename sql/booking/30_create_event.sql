@@ -8,17 +8,11 @@ language plpgsql
 security definer
 set search_path = booking, pg_temp
 as $fn$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.create_event(p_name, p_total_seats) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.create_event', jsonb_build_array(p_name, p_total_seats)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.create_event(p_name, p_total_seats) f))))
             as x (id bigint, name text, total_seats integer, available_seats integer);
         return;
     end if;

@@ -10,17 +10,12 @@ security definer
 set search_path = booking, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.reserve_seat(p_event_id, p_user_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'booking.reserve_seat', jsonb_build_array(p_event_id, p_user_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from booking.reserve_seat(p_event_id, p_user_id) f))))
             as x (id bigint, event_id bigint, user_id text, created_at timestamptz);
         return;
     end if;

@@ -7,17 +7,11 @@ language plpgsql
 security definer
 set search_path = clicks, pg_temp
 as $fn$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.create_banner' || jsonb_build_array(p_name)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.create_banner', jsonb_build_array(p_name)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from clicks.create_banner(p_name) f))))
             as x (id bigint, name text, created_at timestamptz);
         return;
     end if;

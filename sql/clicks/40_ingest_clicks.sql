@@ -17,17 +17,11 @@ security definer
 set search_path = clicks, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     bad record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.ingest_clicks', jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)),
+                         tally._idempotent_record(to_jsonb(clicks.ingest_clicks(p_banner_ids, p_counts, p_occurred_ats)))) #>> '{}')::bigint;
     end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',

@@ -11,17 +11,11 @@ security definer
 set search_path = clicks, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'clicks.record_click' || jsonb_build_array(p_banner_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(clicks.record_click(p_banner_id))));
-        return (v_outcome #>> '{}')::timestamptz;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'clicks.record_click', jsonb_build_array(p_banner_id)),
+                         tally._idempotent_record(to_jsonb(clicks.record_click(p_banner_id)))) #>> '{}')::timestamptz;
     end if;
     select * into r from clicks.record_clicks(array[p_banner_id], array[1], array[now()]);
     if r.error_sqlstate is not null then

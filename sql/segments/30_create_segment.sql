@@ -19,19 +19,14 @@ set search_path = segments, pg_temp
 as $fn$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_id bigint;
     v_created_at timestamptz;
     v_members bigint := 0::bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.create_segment' || jsonb_build_array(p_slug, p_auto_percent)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.create_segment', jsonb_build_array(p_slug, p_auto_percent)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_segment(p_slug, p_auto_percent) f))))
             as x (id bigint, slug text, auto_percent numeric, created_at timestamptz, auto_members bigint);
         return;
     end if;

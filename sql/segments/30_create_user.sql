@@ -14,17 +14,12 @@ set search_path = segments, pg_temp
 as $fn$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_created_at timestamptz;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.create_user' || jsonb_build_array(p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.create_user', jsonb_build_array(p_user_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.create_user(p_user_id) f))))
             as x (user_id bigint, created_at timestamptz, created boolean);
         return;
     end if;

@@ -13,8 +13,6 @@ security definer
 set search_path = segments, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_id bigint;
     v_auto_percent numeric;
     v_now timestamptz;
@@ -22,12 +20,8 @@ declare
     v_explicit bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.delete_segment' || jsonb_build_array(p_slug)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_segment(p_slug))));
-        return (v_outcome #>> '{}')::bigint;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.delete_segment', jsonb_build_array(p_slug)),
+                         tally._idempotent_record(to_jsonb(segments.delete_segment(p_slug)))) #>> '{}')::bigint;
     end if;
     perform segments._check_slug(p_slug);
     -- The row lock conflicts with the FOR SHARE that update_user_segments, create_user

@@ -16,18 +16,12 @@ security definer
 set search_path = segments, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_now timestamptz;
     v_count integer;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.delete_user' || jsonb_build_array(p_user_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                to_jsonb(segments.delete_user(p_user_id))));
-        return (v_outcome #>> '{}')::integer;
+        return (coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.delete_user', jsonb_build_array(p_user_id)),
+                         tally._idempotent_record(to_jsonb(segments.delete_user(p_user_id)))) #>> '{}')::integer;
     end if;
     perform tally.check_id(p_user_id, 'user_id');
     perform segments._lock_user(p_user_id);

@@ -50,8 +50,6 @@ set plan_cache_mode = force_generic_plan
 as $fn$
 #variable_conflict use_column
 declare
-    v_outcome jsonb;
-    v_request text;
     v_add text[] := coalesce(p_add_slugs, '{}');
     v_remove text[] := coalesce(p_remove_slugs, '{}');
     v_n integer := cardinality(coalesce(p_add_slugs, '{}'));
@@ -62,12 +60,9 @@ declare
     v_found bigint;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'segments.update_user_segments' || jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'segments.update_user_segments', jsonb_build_array(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from segments.update_user_segments(p_user_id, p_add_slugs, p_remove_slugs, p_add_expires_at, p_add_ttls) f))))
             as x (operation text, slug text, expires_at timestamptz, changed boolean);
         return;
     end if;

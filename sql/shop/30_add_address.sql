@@ -13,17 +13,12 @@ language plpgsql
 security definer
 set search_path = shop, pg_temp
 as $fn$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.add_address' || jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.add_address', jsonb_build_array(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.add_address(p_user_id, p_street, p_city, p_state, p_zip_code, p_country, p_is_primary) f))))
+            as x (id bigint, user_id bigint, street text, city text, state text, zip_code text, country text, is_primary boolean, created_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_user_id, 'user_id');

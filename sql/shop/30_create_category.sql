@@ -8,17 +8,12 @@ language plpgsql
 security definer
 set search_path = shop, pg_temp
 as $fn$
-declare
-    v_outcome jsonb;
-    v_request text;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_category' || jsonb_build_array(p_name)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f)));
-        return query select * from jsonb_to_recordset(v_outcome) as x (id bigint, name text);
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_category', jsonb_build_array(p_name)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_category(p_name) f))))
+            as x (id bigint, name text);
         return;
     end if;
     if p_name is null or char_length(p_name) not between 1 and 100 then

@@ -24,8 +24,6 @@ set search_path = shop, pg_temp
 set plan_cache_mode = force_generic_plan
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     -- The order's lines all belong to order 1 of a batch of one. Arrays of different
     -- lengths pair no product with a quantity: no lines at all (ITEMS_EMPTY).
     v_lines integer[] := array_fill(1, array[case
@@ -35,12 +33,9 @@ declare
     r record;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.create_order' || jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.create_order', jsonb_build_array(p_user_id, p_delivery_address_id, p_product_ids, p_quantities)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.create_order(p_user_id, p_delivery_address_id, p_product_ids, p_quantities) f))))
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
     end if;

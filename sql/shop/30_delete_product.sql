@@ -1,5 +1,5 @@
 -- delete_product(product_id): deletes the product; refused while order lines reference it
--- (the foreign key order_items_product_fk decides).
+-- (the foreign key order_items_product_fk decides: shop._delete_unless_ordered).
 -- TLNF1 PRODUCT_NOT_FOUND, TLFP1 PRODUCT_HAS_ORDERS, TLIA1 PRODUCT_ID_INVALID.
 create function shop.delete_product(p_product_id bigint,
                                     p_idempotency_key text default null,
@@ -9,25 +9,8 @@ language plpgsql
 security definer
 set search_path = shop, pg_temp
 as $fn$
-declare
-    v_request text;
 begin
-    if p_idempotency_key is not null then
-        -- Keyed: done once; a repeat answers as the first call did, without doing it.
-        v_request := 'shop.delete_product' || jsonb_build_array(p_product_id)::text;
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select 'true'::jsonb from shop.delete_product(p_product_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_product_id, 'product_id');
-    delete from shop.products p where p.id = p_product_id;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'PRODUCT_HAS_ORDERS',
-        format('product %s is in orders and cannot be deleted', p_product_id), 'product_id');
+    perform shop._delete_unless_ordered('product', p_product_id, p_idempotency_key, p_idempotency_scope);
 end
 $fn$;
 

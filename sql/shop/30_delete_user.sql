@@ -1,5 +1,6 @@
 -- delete_user(user_id): deletes the user and their addresses; refused while the user has
--- orders (the foreign key orders_user_fk decides, so a concurrent order cannot slip by).
+-- orders (the foreign key orders_user_fk decides, so a concurrent order cannot slip by:
+-- shop._delete_unless_ordered).
 -- TLNF1 USER_NOT_FOUND, TLFP1 USER_HAS_ORDERS, TLIA1 USER_ID_INVALID.
 create function shop.delete_user(p_user_id bigint,
                                  p_idempotency_key text default null,
@@ -9,25 +10,8 @@ language plpgsql
 security definer
 set search_path = shop, pg_temp
 as $fn$
-declare
-    v_request text;
 begin
-    if p_idempotency_key is not null then
-        -- Keyed: done once; a repeat answers as the first call did, without doing it.
-        v_request := 'shop.delete_user' || jsonb_build_array(p_user_id)::text;
-        perform coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select 'true'::jsonb from shop.delete_user(p_user_id) f)));
-        return;
-    end if;
-    perform tally.check_id(p_user_id, 'user_id');
-    delete from shop.users u where u.id = p_user_id;
-    if not found then
-        perform tally.raise_not_found('user', p_user_id);
-    end if;
-exception when foreign_key_violation then
-    perform tally.raise_error('TLFP1', 'USER_HAS_ORDERS',
-        format('user %s has orders and cannot be deleted', p_user_id), 'user_id');
+    perform shop._delete_unless_ordered('user', p_user_id, p_idempotency_key, p_idempotency_scope);
 end
 $fn$;
 

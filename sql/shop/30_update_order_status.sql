@@ -14,17 +14,12 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_from shop.order_status;
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_order_status' || jsonb_build_array(p_order_id, p_status)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_order_status(p_order_id, p_status) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_order_status', jsonb_build_array(p_order_id, p_status)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_order_status(p_order_id, p_status) f))))
             as x (id bigint, user_id bigint, delivery_address_id bigint, status shop.order_status, total_price numeric, created_at timestamptz, updated_at timestamptz, items jsonb);
         return;
     end if;

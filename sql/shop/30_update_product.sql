@@ -2,7 +2,7 @@
 -- changes only the fields given (null = leave alone; an empty description clears it).
 -- Lines of orders already placed keep the category and price they were placed with.
 -- TLNF1 PRODUCT_NOT_FOUND, CATEGORY_NOT_FOUND; TLIA1 PRODUCT_ID_INVALID and the
--- create_product reasons.
+-- create_product reasons (the rules it shares with create_product: shop._save_product).
 create function shop.update_product(p_product_id bigint, p_name text default null,
                                     p_description text default null, p_price text default null,
                                     p_stock_quantity integer default null,
@@ -16,38 +16,18 @@ security definer
 set search_path = shop, pg_temp
 as $fn$
 declare
-    v_outcome jsonb;
-    v_request text;
     v_price numeric := shop._parse_price(p_price);
 begin
     if p_idempotency_key is not null then
-        -- Keyed: what this key's first call answered, or do it now and record its answer.
-        v_request := 'shop.update_product' || jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)::text;
-        v_outcome := coalesce(tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, v_request),
-            tally._idempotent_record(p_idempotency_scope, p_idempotency_key, v_request,
-                (select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f)));
-        return query select * from jsonb_to_recordset(v_outcome)
+        return query select * from jsonb_to_recordset(coalesce(
+            tally._idempotent_claim(p_idempotency_scope, p_idempotency_key, 'shop.update_product', jsonb_build_array(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id)),
+            tally._idempotent_record((select coalesce(jsonb_agg(to_jsonb(f)), '[]') from shop.update_product(p_product_id, p_name, p_description, p_price, p_stock_quantity, p_category_id) f))))
             as x (id bigint, name text, description text, price numeric, stock_quantity integer, category_id bigint, created_at timestamptz, updated_at timestamptz);
         return;
     end if;
     perform tally.check_id(p_product_id, 'product_id');
-    perform shop._check_product(p_name, p_description, v_price, p_stock_quantity, p_category_id,
-                                false);
-    return query
-        update shop.products p
-           set name = coalesce(p_name, p.name),
-               description = case when p_description is null then p.description
-                                  else nullif(p_description, '') end,
-               price = coalesce(v_price, p.price),
-               stock_quantity = coalesce(p_stock_quantity, p.stock_quantity),
-               category_id = coalesce(p_category_id, p.category_id),
-               updated_at = now()
-         where p.id = p_product_id
-        returning p.id, p.name, p.description, p.price, p.stock_quantity, p.category_id,
-                  p.created_at, p.updated_at;
-    if not found then
-        perform tally.raise_not_found('product', p_product_id);
-    end if;
+    return query select * from shop._save_product(p_product_id, p_name, p_description, v_price,
+                                                  p_stock_quantity, p_category_id);
 end
 $fn$;
 

@@ -29,7 +29,7 @@ begin
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'booking.cancel_booking' || jsonb_build_array(p_booking_id)::text);
+            'booking.cancel_booking', jsonb_build_array(p_booking_id));
     end if;
     return booking._cancel_booking_on(tally._partition_of(p_booking_id), p_booking_id, p_idempotency_key, p_idempotency_scope);
     exception when others then

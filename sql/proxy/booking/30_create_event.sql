@@ -33,7 +33,7 @@ begin
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'booking.create_event' || jsonb_build_array(p_name, p_total_seats)::text);
+            'booking.create_event', jsonb_build_array(p_name, p_total_seats));
     end if;
     return query select * from booking._create_event_on(tally._partition_of_key(p_idempotency_scope, p_idempotency_key), p_name, p_total_seats, p_idempotency_key, p_idempotency_scope);
     exception when others then

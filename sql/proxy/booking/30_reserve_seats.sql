@@ -4,11 +4,12 @@
 -- and an event is on one partition), and the outcome rows come back in input order, as
 -- from one database. The parts go one partition after another, each in a subtransaction
 -- of its own, so that a partition that cannot be reached fails only its own pairs: they
--- get 08006 DATABASE_UNAVAILABLE rows (UNAVAILABLE to their callers, as for a single
--- database's failed statement), and the other partitions' pairs their real outcomes. An unreachable partition's part may still have
--- been done there (the connection broke after its commit): a retry with the same
--- idempotency keys is answered from the keys then, and done now otherwise; without keys,
--- a retried reservation answers ALREADY_BOOKED if the first one got the seat.
+-- get 08006 DATABASE_UNAVAILABLE rows (tally._part_unavailable), and the other
+-- partitions' pairs their real outcomes. Keys are claimed on the proxy too
+-- (tally._claim_part). An unreachable partition's part may still have been done there
+-- (the connection broke after its commit): a retry with the same idempotency keys is
+-- answered from the keys then, and done now otherwise; without keys, a retried
+-- reservation answers ALREADY_BOOKED if the first one got the seat.
 create or replace function booking._reserve_seats_on(
         p_partition integer, p_event_ids bigint[], p_user_ids text[],
         p_idempotency_keys text[], p_idempotency_scopes text[])
@@ -36,38 +37,21 @@ as $fn$
 declare
     v_partition integer;
     v_ords integer[];
-    v_refused jsonb[];
     v_rows jsonb[] := '{}';
     v_state text; v_message text; v_detail text; v_hint text; v_column text;
 begin
-    if p_idempotency_keys is not null
-       and (cardinality(p_idempotency_keys) is distinct from cardinality(p_event_ids)
-            or (p_idempotency_scopes is not null
-                and cardinality(p_idempotency_scopes) is distinct from cardinality(p_event_ids))) then
-        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-            'idempotency_keys and idempotency_scopes must have one entry per item');
-    end if;
-    if cardinality(p_event_ids) is distinct from cardinality(p_user_ids) then
-        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                                  'event_ids and user_ids must have the same length');
-    end if;
-    for v_partition, v_ords in select * from tally._parts(p_event_ids) loop
+    for v_partition, v_ords in
+        select * from tally._split(p_event_ids, array[cardinality(p_user_ids)],
+                                   'event_ids and user_ids', p_idempotency_keys,
+                                   p_idempotency_scopes) loop
         begin
             if p_idempotency_keys is not null then
-                -- The part's keys claimed on the proxy too (tally._claim_keys): a key
-                -- reused with another request is refused whichever partition had it.
-                v_refused := array(
-                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'event_id', p_event_ids[v_ords[c.ord]], 'user_id', p_user_ids[v_ords[c.ord]])
-                      from tally._claim_keys(
-                               case when p_idempotency_scopes is not null
-                                    then tally._pick(p_idempotency_scopes, v_ords) end,
-                               tally._pick(p_idempotency_keys, v_ords),
-                               tally._idempotent_requests('booking.reserve_seats', to_jsonb(tally._pick(p_event_ids, v_ords)),
-                                                          to_jsonb(tally._pick(p_user_ids, v_ords)))) c);
-                v_rows := v_rows || v_refused;
-                v_ords := array(select o from unnest(v_ords) o
-                                 where o not in (select (r ->> 'ord')::integer
-                                                   from unnest(v_refused) r));
+                select * into v_rows, v_ords from tally._claim_part(
+                    v_rows, v_ords, p_idempotency_scopes, p_idempotency_keys,
+                    tally._idempotent_requests('booking.reserve_seats', to_jsonb(tally._pick(p_event_ids, v_ords)),
+                                               to_jsonb(tally._pick(p_user_ids, v_ords))),
+                    array(select jsonb_build_object('event_id', p_event_ids[o], 'user_id', p_user_ids[o])
+                            from unnest(v_ords) o));
                 continue when cardinality(v_ords) = 0;
             end if;
             v_rows := v_rows || array(
@@ -83,15 +67,11 @@ begin
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
                 v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
-            if not tally._unreachable(v_state, v_message) then
-                perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
-            end if;
-            v_rows := v_rows || array(
-                select jsonb_build_object('ord', o, 'event_id', p_event_ids[o],
-                    'user_id', p_user_ids[o], 'error_sqlstate', '08006',
-                    'error_reason', 'DATABASE_UNAVAILABLE',
-                    'error_message', 'database unavailable, retry later')
-                  from unnest(v_ords) o);
+            v_rows := v_rows || tally._part_unavailable(
+                v_state, v_message, v_detail, v_hint, v_column, v_ords, 'DATABASE_UNAVAILABLE',
+                'database unavailable, retry later',
+                array(select jsonb_build_object('event_id', p_event_ids[o], 'user_id', p_user_ids[o])
+                        from unnest(v_ords) o));
         end;
     end loop;
     return query

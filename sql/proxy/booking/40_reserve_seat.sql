@@ -32,7 +32,7 @@ begin
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'booking.reserve_seat' || jsonb_build_array(p_event_id, p_user_id)::text);
+            'booking.reserve_seat', jsonb_build_array(p_event_id, p_user_id));
     end if;
     return query select * from booking._reserve_seat_on(tally._partition_of(p_event_id), p_event_id, p_user_id, p_idempotency_key, p_idempotency_scope);
     exception when others then

@@ -31,7 +31,7 @@ begin
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'clicks.create_banner' || jsonb_build_array(p_name)::text);
+            'clicks.create_banner', jsonb_build_array(p_name));
     end if;
     return query select * from clicks._create_banner_on(tally._partition_of_key(p_idempotency_scope, p_idempotency_key), p_name, p_idempotency_key, p_idempotency_scope);
     exception when others then

@@ -3,11 +3,11 @@
 -- click it guards) in one call, atomic there, and the outcome rows come back in input
 -- order, as from one database. The parts go one partition after another, each in a
 -- subtransaction of its own, so that a partition that cannot be reached fails only its
--- own items: they get 08006 CLICKS_NOT_RECORDED rows (UNAVAILABLE to their callers, as
--- for a single database's failed batch), and the other partitions' items their real
--- outcomes. An unreachable partition's part
--- may still have been done there (the connection broke after its commit): a retry with
--- the same idempotency keys is answered from the keys then, and done now otherwise.
+-- own items: they get 08006 CLICKS_NOT_RECORDED rows (tally._part_unavailable), and the
+-- other partitions' items their real outcomes. Keys are claimed on the proxy too
+-- (tally._claim_part). An unreachable partition's part may still have been done there
+-- (the connection broke after its commit): a retry with the same idempotency keys is
+-- answered from the keys then, and done now otherwise.
 -- `replayed` as from one database (the partition's; false for an item refused here).
 create or replace function clicks._record_clicks_on(
         p_partition integer, p_banner_ids bigint[], p_counts integer[],
@@ -35,40 +35,22 @@ as $fn$
 declare
     v_partition integer;
     v_ords integer[];
-    v_refused jsonb[];
     v_rows jsonb[] := '{}';
     v_state text; v_message text; v_detail text; v_hint text; v_column text;
 begin
-    if p_idempotency_keys is not null
-       and (cardinality(p_idempotency_keys) is distinct from cardinality(p_banner_ids)
-            or (p_idempotency_scopes is not null
-                and cardinality(p_idempotency_scopes) is distinct from cardinality(p_banner_ids))) then
-        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-            'idempotency_keys and idempotency_scopes must have one entry per item');
-    end if;
-    if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
-       or cardinality(p_banner_ids) is distinct from cardinality(p_occurred_ats) then
-        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                                  'banner_ids, counts and occurred_ats must have the same length');
-    end if;
-    for v_partition, v_ords in select * from tally._parts(p_banner_ids) loop
+    for v_partition, v_ords in
+        select * from tally._split(p_banner_ids,
+                                   array[cardinality(p_counts), cardinality(p_occurred_ats)],
+                                   'banner_ids, counts and occurred_ats', p_idempotency_keys,
+                                   p_idempotency_scopes) loop
         begin
             if p_idempotency_keys is not null then
-                -- The part's keys claimed on the proxy too (tally._claim_keys): a key
-                -- reused with another request is refused whichever partition had it.
-                v_refused := array(
-                    select to_jsonb(c) || jsonb_build_object('ord', v_ords[c.ord], 'banner_id', p_banner_ids[v_ords[c.ord]],
-                                                           'replayed', false)
-                      from tally._claim_keys(
-                               case when p_idempotency_scopes is not null
-                                    then tally._pick(p_idempotency_scopes, v_ords) end,
-                               tally._pick(p_idempotency_keys, v_ords),
-                               tally._idempotent_requests('clicks.record_clicks', to_jsonb(tally._pick(p_banner_ids, v_ords)),
-                                                          to_jsonb(tally._pick(p_counts, v_ords)))) c);
-                v_rows := v_rows || v_refused;
-                v_ords := array(select o from unnest(v_ords) o
-                                 where o not in (select (r ->> 'ord')::integer
-                                                   from unnest(v_refused) r));
+                select * into v_rows, v_ords from tally._claim_part(
+                    v_rows, v_ords, p_idempotency_scopes, p_idempotency_keys,
+                    tally._idempotent_requests('clicks.record_clicks', to_jsonb(tally._pick(p_banner_ids, v_ords)),
+                                               to_jsonb(tally._pick(p_counts, v_ords))),
+                    array(select jsonb_build_object('banner_id', p_banner_ids[o], 'replayed', false)
+                            from unnest(v_ords) o));
                 continue when cardinality(v_ords) = 0;
             end if;
             v_rows := v_rows || array(
@@ -85,14 +67,11 @@ begin
         exception when others then
             get stacked diagnostics v_state = returned_sqlstate, v_message = message_text,
                 v_detail = pg_exception_detail, v_hint = pg_exception_hint, v_column = column_name;
-            if not tally._unreachable(v_state, v_message) then
-                perform tally._raise_remote(v_state, v_message, v_detail, v_hint, v_column);
-            end if;
-            v_rows := v_rows || array(
-                select jsonb_build_object('ord', o, 'banner_id', p_banner_ids[o],
-                    'error_sqlstate', '08006', 'error_reason', 'CLICKS_NOT_RECORDED',
-                    'error_message', 'clicks not recorded, retry later', 'replayed', false)
-                  from unnest(v_ords) o);
+            v_rows := v_rows || tally._part_unavailable(
+                v_state, v_message, v_detail, v_hint, v_column, v_ords, 'CLICKS_NOT_RECORDED',
+                'clicks not recorded, retry later',
+                array(select jsonb_build_object('banner_id', p_banner_ids[o], 'replayed', false)
+                        from unnest(v_ords) o));
         end;
     end loop;
     return query

@@ -37,18 +37,16 @@ begin
         -- The key's claim on the proxy too (see tally._claim_keys): a key reused with
         -- another batch is refused here; a failed call takes the claim back.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'clicks.ingest_clicks' || jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats)::text);
+            'clicks.ingest_clicks', jsonb_build_array(p_banner_ids, p_counts, p_occurred_ats));
     end if;
     if cardinality(p_banner_ids) > 10000 then
         perform tally.raise_error('TLIA1', 'TOO_MANY_CLICKS',
                                   'at most 10000 entries per call', 'clicks');
     end if;
-    if cardinality(p_banner_ids) is distinct from cardinality(p_counts)
-       or cardinality(p_banner_ids) is distinct from cardinality(p_occurred_ats) then
-        perform tally.raise_error('TLIA1', 'BATCH_SHAPE_INVALID',
-                                  'banner_ids, counts and occurred_ats must have the same length');
-    end if;
-    for v_partition, v_ords in select * from tally._parts(p_banner_ids) loop
+    for v_partition, v_ords in
+        select * from tally._split(p_banner_ids,
+                                   array[cardinality(p_counts), cardinality(p_occurred_ats)],
+                                   'banner_ids, counts and occurred_ats') loop
         begin
             v_total := v_total + clicks._ingest_clicks_on(
                 v_partition,

@@ -29,7 +29,7 @@ begin
         -- here whichever partition the other request went to (see tally._claim_keys);
         -- it is taken back with the call if the partition fails.
         perform tally._claim_key(p_idempotency_scope, p_idempotency_key,
-            'clicks.record_click' || jsonb_build_array(p_banner_id)::text);
+            'clicks.record_click', jsonb_build_array(p_banner_id));
     end if;
     return clicks._record_click_on(tally._partition_of(p_banner_id), p_banner_id, p_idempotency_key, p_idempotency_scope);
     exception when others then

@@ -3,8 +3,10 @@ begin;
 select plan(5);
 
 select functions_are('shop', array[
-    '_check_orders', '_check_page', '_check_product', '_check_user', '_item_json',
-    '_lock_products', '_orders_with_items', '_parse_price', '_place_orders', '_raise_user_taken',
+    '_check_orders', '_check_page', '_check_product', '_check_user', '_delete_unless_ordered',
+    '_item_json',
+    '_lock_products', '_orders_with_items', '_parse_price', '_place_orders', '_raise_user_taken', '_save_product',
+    '_save_user',
     '_take_stock', 'add_address', 'create_category', 'create_order', 'create_orders',
     'create_product', 'create_user', 'delete_product', 'delete_user', 'fold_statistics',
     'generate_daily_reports', 'get_order', 'get_product', 'get_reports', 'get_sales_statistics', 'get_user', 'list_addresses',

@@ -2,9 +2,9 @@
 -- _idempotent_record for one call, _idempotent_plan and _idempotent_finish for a batch)
 -- and the purge job's function.
 begin;
-select plan(25);
+select plan(27);
 
-select is(tally._idempotent_claim('', 'k-1', 'f["a"]'), null::jsonb,
+select is(tally._idempotent_claim('', 'k-1', 'f', '["a"]'), null::jsonb,
     'a new key: null, the work is this call''s');
 select is((select count(*) from tally.idempotency_keys where key = 'k-1'), 0::bigint,
     'claiming writes nothing: the key is inserted once, with its outcome');
@@ -12,28 +12,34 @@ select is((select count(*) from pg_locks
             where locktype = 'advisory' and pid = pg_backend_pid() and granted
               and ((classid::bigint << 32) | objid::bigint) = tally._idempotent_lock('', 'k-1')),
     1::bigint, 'the claim holds the key''s transaction-scoped advisory lock');
-select is(tally._idempotent_record('', 'k-1', 'f["a"]', '{"answer": 1}'), '{"answer": 1}'::jsonb,
+select is(tally._idempotent_record('{"answer": 1}'), '{"answer": 1}'::jsonb,
     'recording returns the outcome');
+select is(current_setting('tally.idempotency_pending'), '',
+    'and clears the key pending in the transaction');
+select throws_ok($$select tally._idempotent_record('2')$$, 'P0001',
+    'tally._idempotent_record: no idempotency key claimed in this transaction',
+    'recording with no key claimed raises');
 select is((select request_hash from tally.idempotency_keys where scope = '' and key = 'k-1'),
-    sha256(convert_to('f["a"]', 'UTF8')), 'the SHA-256 of the request is kept with it');
-select is(tally._idempotent_claim('', 'k-1', 'f["a"]'), '{"answer": 1}'::jsonb,
+    sha256(convert_to('f["a"]', 'UTF8')),
+    'the SHA-256 of the request (the name, then the arguments as JSON) is kept with it');
+select is(tally._idempotent_claim('', 'k-1', 'f', '["a"]'), '{"answer": 1}'::jsonb,
     'the same key and request: the recorded outcome');
-select throws_ok($$select tally._idempotent_claim('', 'k-1', 'f["b"]')$$, 'TLFP1',
+select throws_ok($$select tally._idempotent_claim('', 'k-1', 'f', '["b"]')$$, 'TLFP1',
     'this idempotency key was used with a different request',
     'the same key with another request: IDEMPOTENCY_KEY_REUSED');
-select is(tally._idempotent_claim('api-key-1', 'k-1', 'f["b"]'), null::jsonb,
+select is(tally._idempotent_claim('api-key-1', 'k-1', 'f', '["b"]'), null::jsonb,
     'keys are per scope: another scope''s k-1 is a new key');
 select isnt(tally._idempotent_lock('api-key-1', 'k-1'), tally._idempotent_lock('', 'k-1'),
     'and it has a lock of its own');
-select lives_ok($$select tally._idempotent_record('api-key-1', 'k-1', 'f["b"]', '2')$$,
+select lives_ok($$select tally._idempotent_record('2')$$,
     'which is recorded in its scope');
-select throws_ok($$select tally._idempotent_claim('', '', 'f[]')$$, 'TLIA1',
+select throws_ok($$select tally._idempotent_claim('', '', 'f', '[]')$$, 'TLIA1',
     'idempotency key must be 1 to 128 printable ASCII characters', 'an empty key is invalid');
-select throws_ok($$select tally._idempotent_claim('', repeat('k', 129), 'f[]')$$, 'TLIA1', null,
+select throws_ok($$select tally._idempotent_claim('', repeat('k', 129), 'f', '[]')$$, 'TLIA1', null,
     'so is one of 129 characters');
-select throws_ok($$select tally._idempotent_claim('', E'k\u00e9', 'f[]')$$, 'TLIA1', null,
+select throws_ok($$select tally._idempotent_claim('', E'k\u00e9', 'f', '[]')$$, 'TLIA1', null,
     'and one that is not printable ASCII');
-select is(tally._idempotent_claim('', repeat('~', 128), 'f[]'), null::jsonb,
+select is(tally._idempotent_claim('', repeat('~', 128), 'f', '[]'), null::jsonb,
     '128 printable characters are a key');
 
 -- A batch: plan, then finish with the outcomes of the items to do.
@@ -79,7 +85,7 @@ update tally.idempotency_keys set created_at = now() - interval '23 hours' where
 select is(tally.purge_idempotency_keys(now()), 2::bigint,
     'the purge forgets the keys older than 24 hours (k-1 of both scopes)');
 select is((select count(*) from tally.idempotency_keys where key = 'k-1'), 0::bigint, 'k-1 is gone');
-select is(tally._idempotent_claim('', 'k-1', 'f["b"]'), null::jsonb,
+select is(tally._idempotent_claim('', 'k-1', 'f', '["b"]'), null::jsonb,
     'a purged key is new again, whatever its request');
 select is(tally.purge_idempotency_keys(now() + interval '2 hours'), 1::bigint,
     'the time is the job''s argument: two hours later b-1 is past the window too');
