@@ -65,7 +65,7 @@ WORKERS = 2
 POOL_SIZE = 3
 CREATE_EVENTS_PER_ROUND = 24  # each on a connection of its own, so both workers serve some
 BATCHERS = {"booking.reserve_seats", "clicks.record_clicks", "segments.user_segments",
-            "shop.create_orders"}
+            "segments.update_user_segments", "shop.create_orders"}
 
 
 def dashboard_panels() -> list[dict]:
