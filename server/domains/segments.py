@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import asyncpg
 from tally.segments.v1 import segments_pb2 as pb
 from tally.segments.v1 import segments_pb2_grpc as pb_grpc
 
@@ -44,6 +45,25 @@ EXPORT_TIMEOUT_SECONDS = 3600.0
 # (as text) and ttl, idempotency key and scope.
 _Update = tuple[int, list[str], list[str], list[str | None], list[timedelta | None], str | None,
                 str]
+
+
+_R = TypeVar("_R", pb.GetUserSegmentsResponse, pb.UpdateUserSegmentsResponse)
+
+
+def _answers(replies: list[_R], rows: list[asyncpg.Record],
+             add: Callable[[_R, asyncpg.Record], None]) -> list[_R | errors.RpcError]:
+    """Each call's answer from a batch function's rows (segments.user_segments_batch,
+    update_user_segments_batch): a row with ord = i adds to call i's reply, or is call
+    i's error, which then comes alone."""
+    results: list[_R | errors.RpcError] = list(replies)
+    for r in rows:
+        i = r["ord"] - 1
+        reply = results[i]
+        if r["error_sqlstate"] is not None:
+            results[i] = errors.from_outcome(r)
+        elif not isinstance(reply, errors.RpcError):
+            add(reply, r)
+    return results
 
 
 def _percent_text(value: Decimal | None) -> str:
@@ -136,21 +156,15 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
             [item[0] for item in items], slug_items, slugs, is_adds, expires, ttls,
             [item[5] for item in items] if keyed else None,
             [item[6] for item in items] if keyed else None)
-        results: list[pb.UpdateUserSegmentsResponse | errors.RpcError] = [
-            pb.UpdateUserSegmentsResponse() for _ in items]
-        for r in rows:
-            i = r["ord"] - 1
-            if r["error_sqlstate"] is not None:
-                results[i] = errors.from_outcome(r)
-                continue
-            reply = results[i]
-            assert isinstance(reply, pb.UpdateUserSegmentsResponse)  # errors come alone
+
+        def put(reply: pb.UpdateUserSegmentsResponse, r: asyncpg.Record) -> None:
             if r["operation"] == "add":
                 reply.added.append(pb.AddedSegment(slug=r["slug"], added=r["changed"],
                                                    expires_at=convert.timestamp(r["expires_at"])))
             else:
                 reply.removed.append(pb.RemovedSegment(slug=r["slug"], removed=r["changed"]))
-        return results
+
+        return _answers([pb.UpdateUserSegmentsResponse() for _ in items], rows, put)
 
     async def GetUserSegments(self, request: pb.GetUserSegmentsRequest, context: Any
                               ) -> pb.GetUserSegmentsResponse:
@@ -158,19 +172,14 @@ class SegmentService(pb_grpc.SegmentServiceServicer):
 
     async def _read_batch(self, user_ids: list[int]
                           ) -> list[pb.GetUserSegmentsResponse | errors.RpcError]:
-        results: list[pb.GetUserSegmentsResponse | errors.RpcError] = [
-            pb.GetUserSegmentsResponse(user_id=user_id) for user_id in user_ids]
-        for r in await self.pool.fetch(
-                "select * from segments.user_segments_batch($1::bigint[])", user_ids):
-            i = r["ord"] - 1
-            if r["error_sqlstate"] is not None:
-                results[i] = errors.from_outcome(r)
-                continue
-            reply = results[i]
-            assert isinstance(reply, pb.GetUserSegmentsResponse)  # errors come alone
+        rows = await self.pool.fetch(
+            "select * from segments.user_segments_batch($1::bigint[])", user_ids)
+
+        def put(reply: pb.GetUserSegmentsResponse, r: asyncpg.Record) -> None:
             reply.segments.add(slug=r["slug"], expires_at=convert.timestamp(r["expires_at"]),
                                added_at=convert.timestamp(r["added_at"]))
-        return results
+
+        return _answers([pb.GetUserSegmentsResponse(user_id=u) for u in user_ids], rows, put)
 
     async def ExportHistory(self, request: pb.ExportHistoryRequest, context: Any
                             ) -> AsyncIterator[pb.ExportHistoryChunk]:
